@@ -1,0 +1,277 @@
+"""Results with provenance, paper-vs-ours tables, and the book's figure helpers.
+
+A chapter opens a :class:`Run`, logs every metric (one value per seed), and
+saves it; the JSON it writes carries the parameters, data fingerprint, seeds,
+code version, wall time and peak memory, and is written atomically.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# --------------------------------------------------------------------------
+# Provenance
+# --------------------------------------------------------------------------
+def code_version() -> dict:
+    """Git commit of the project (with a dirty flag) and a hash of lib's sources."""
+    def git(*args):
+        try:
+            return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
+        except (OSError, subprocess.SubprocessError):
+            return ""
+    return {"git_commit": git("rev-parse", "--short", "HEAD") or "unknown",
+            "git_dirty": bool(git("status", "--porcelain", "--", "lib", "chapters")),
+            "lib_sha256": lib_hash()}
+
+
+def lib_hash() -> str:
+    h = hashlib.sha256()
+    for f in sorted((ROOT / "lib").rglob("*.py")):
+        h.update(f.relative_to(ROOT).as_posix().encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()[:16]
+
+
+def package_versions() -> dict:
+    versions = {"python": platform.python_version()}
+    for name in ["numpy", "scipy", "sklearn", "librosa", "torch", "tensorflow", "imblearn", "pandas"]:
+        module = sys.modules.get(name)
+        if module is not None:
+            versions[name] = getattr(module, "__version__", "?")
+    return versions
+
+
+def peak_memory_mib() -> float:
+    """Peak resident memory of this process (the notebook kernel) in MiB."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def write_json_atomic(path: Path, obj) -> None:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(obj, indent=1, sort_keys=True, default=_jsonable))
+    os.replace(tmp, path)
+
+
+def _jsonable(x):
+    if isinstance(x, (np.integer,)):
+        return int(x)
+    if isinstance(x, (np.floating,)):
+        return float(x)
+    if isinstance(x, np.ndarray):
+        return x.tolist()
+    if isinstance(x, Path):
+        return str(x)
+    raise TypeError(f"not JSON serialisable: {type(x)}")
+
+
+# --------------------------------------------------------------------------
+# A run's results
+# --------------------------------------------------------------------------
+class Run:
+    """Collects a chapter's metrics (one value per seed) and writes them with provenance."""
+
+    def __init__(self, chapter: str, params: dict, output_dir: str | os.PathLike | None = None):
+        self.chapter = chapter
+        self.params = dict(params)
+        self.output_dir = Path(output_dir or ROOT / "runs" / params.get("profile", "manual") / chapter)
+        self.output_dir.mkdir(parents=True, exist_ok=True)
+        self.started = time.time()
+        self.metrics: dict[str, dict] = defaultdict(dict)
+        self.tables: dict[str, list] = {}
+        self.timings: dict[str, float] = {}
+        self.notes: list[str] = []
+        self.headlines: list[dict] = []
+
+    @property
+    def artifacts(self) -> Path:
+        folder = self.output_dir / "artifacts"
+        folder.mkdir(parents=True, exist_ok=True)
+        return folder
+
+    def log(self, name: str, value: float, seed: int | str = "all") -> None:
+        """Record ``value`` of metric ``name`` for ``seed`` (a seed logged twice keeps the last value)."""
+        if value is None or not np.isfinite(value):
+            raise ValueError(f"metric {name!r} for seed {seed} is {value!r}: refusing to record a non-number")
+        self.metrics[name][str(seed)] = float(value)
+
+    def values(self, name: str) -> list[float]:
+        return list(self.metrics[name].values())
+
+    def summary(self, name: str) -> tuple[float, float, int]:
+        v = np.array(self.values(name))
+        return float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0, len(v)
+
+    def headline(self, quantity: str, metric: str, paper: float | None, tolerance: float, data_used: str,
+                 scale: float = 1.0, reason: str = "") -> dict:
+        """Declare a headline number for the book's scoreboard: the paper's value beside ours.
+
+        The verdict is computed, not typed: "reproduced" when |ours − paper| ≤ ``tolerance``,
+        "partly" within twice that, otherwise "not reproduced"; ``reason`` says why in one line.
+        """
+        mean, std, n = self.summary(metric)
+        mean, std = mean * scale, std * scale
+        if paper is None:
+            verdict = "no number in the paper"
+        else:
+            gap = abs(mean - paper)
+            verdict = "reproduced" if gap <= tolerance else "partly" if gap <= 2 * tolerance else "not reproduced"
+        row = {"quantity": quantity, "metric": metric, "paper": paper, "ours_mean": mean, "ours_std": std,
+               "n_seeds": n, "tolerance": tolerance, "data_used": data_used, "verdict": verdict, "reason": reason}
+        self.headlines = [h for h in self.headlines if h["quantity"] != quantity] + [row]
+        return row
+
+    def log_table(self, name: str, df: pd.DataFrame) -> None:
+        self.tables[name] = json.loads(df.to_json(orient="records"))
+
+    def time(self, name: str):
+        """Context manager recording the wall time of a block under ``name``."""
+        run = self
+
+        class _Timer:
+            def __enter__(self):
+                self.t0 = time.perf_counter()
+                return self
+
+            def __exit__(self, *exc):
+                run.timings[name] = run.timings.get(name, 0.0) + time.perf_counter() - self.t0
+                return False
+        return _Timer()
+
+    def to_dict(self) -> dict:
+        from lib import data
+
+        summary = {}
+        for name in self.metrics:
+            mean, std, n = self.summary(name)
+            summary[name] = {"mean": mean, "std": std, "n": n, "per_seed": self.metrics[name]}
+        return {
+            "chapter": self.chapter,
+            "params": self.params,
+            "metrics": summary,
+            "tables": self.tables,
+            "timings_s": self.timings,
+            "notes": self.notes,
+            "headlines": self.headlines,
+            "provenance": {
+                "code": code_version(),
+                "data_fingerprint": data.data_fingerprint(data.corpora_used()),
+                "data_dir": str(data.data_dir()),
+                "versions": package_versions(),
+                "wall_time_s": round(time.time() - self.started, 1),
+                "peak_memory_mib": round(peak_memory_mib(), 1),
+                "finished_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "host_cpus": os.cpu_count(),
+            },
+        }
+
+    def save(self) -> Path:
+        path = self.output_dir / "results.json"
+        write_json_atomic(path, self.to_dict())
+        return path
+
+
+# --------------------------------------------------------------------------
+# Tables
+# --------------------------------------------------------------------------
+def mean_std(values, scale: float = 1.0, digits: int = 2) -> str:
+    v = np.asarray(list(values), dtype=float) * scale
+    if len(v) == 0:
+        return "—"
+    if len(v) == 1:
+        return f"{v[0]:.{digits}f} (1 seed)"
+    return f"{v.mean():.{digits}f} ± {v.std(ddof=1):.{digits}f}"
+
+
+def paper_vs_ours(rows: list[dict], scale: float = 1.0, digits: int = 2, unit: str = "") -> pd.DataFrame:
+    """Side-by-side table: the paper's number, ours (mean ± std over seeds), the difference, a note.
+
+    Each row: ``{"quantity": str, "paper": float | None, "ours": list[float], "note": str}``;
+    ``ours`` values are multiplied by ``scale`` (e.g. 100 for %); ``paper`` is given already scaled.
+    A paper value of ``None`` shows as "not reported".
+    """
+    out = []
+    for r in rows:
+        ours = np.asarray(r["ours"], dtype=float) * scale
+        paper = r.get("paper")
+        diff = "—" if paper is None or len(ours) == 0 else f"{ours.mean() - paper:+.{digits}f}"
+        out.append({
+            "quantity": r["quantity"],
+            f"paper{unit}": "not reported" if paper is None else f"{paper:.{digits}f}",
+            f"ours{unit} (mean ± std, n={len(ours)})": mean_std(ours, 1.0, digits),
+            "ours − paper": diff,
+            "note": r.get("note", ""),
+        })
+    return pd.DataFrame(out)
+
+
+# --------------------------------------------------------------------------
+# Figures
+# --------------------------------------------------------------------------
+def plot_confusion(cm: np.ndarray, labels, ax=None, normalize: bool = True, title: str = ""):
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(0.55 * len(labels) + 2, 0.5 * len(labels) + 1.5))
+    data = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1) if normalize else cm
+    sns.heatmap(data, annot=cm, fmt="d", cmap="Blues", xticklabels=labels, yticklabels=labels, cbar=False,
+                ax=ax, annot_kws={"size": 7})
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    return ax
+
+
+def plot_det(curves: dict, ax=None, title: str = ""):
+    """DET curves on normal-deviate axes; ``curves`` maps a label to ``(fpr, fnr)``."""
+    import matplotlib.pyplot as plt
+    from scipy.stats import norm
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 4.5))
+    ticks = np.array([0.001, 0.01, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8])
+    for label, (fpr, fnr) in curves.items():
+        fpr = np.clip(np.asarray(fpr), 1e-4, 1 - 1e-4)
+        fnr = np.clip(np.asarray(fnr), 1e-4, 1 - 1e-4)
+        ax.plot(norm.ppf(fpr), norm.ppf(fnr), label=label)
+    ax.plot(norm.ppf([1e-3, 0.99]), norm.ppf([1e-3, 0.99]), color="grey", lw=0.5, ls=":")
+    ax.set_xticks(norm.ppf(ticks), [f"{t:g}" for t in ticks * 100])
+    ax.set_yticks(norm.ppf(ticks), [f"{t:g}" for t in ticks * 100])
+    ax.set_xlim(norm.ppf(0.001), norm.ppf(0.9))
+    ax.set_ylim(norm.ppf(0.001), norm.ppf(0.9))
+    ax.set_xlabel("false alarm rate (%)")
+    ax.set_ylabel("miss rate (%)")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_learning_curves(history: pd.DataFrame, x: str = "epoch", metrics=None, hue: str | None = None,
+                         axes=None):
+    """One panel per metric column of ``history`` (long format if ``hue`` names a column)."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    metrics = metrics or [c for c in history.columns if c not in {x, hue, "seed"}]
+    if axes is None:
+        _, axes = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics), 3), squeeze=False)
+        axes = axes[0]
+    for ax, m in zip(axes, metrics):
+        sns.lineplot(data=history, x=x, y=m, hue=hue, ax=ax, errorbar="sd")
+        ax.set_title(m)
+    return axes

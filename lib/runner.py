@@ -1,0 +1,252 @@
+"""Run chapters with parameters and build the book.
+
+    python -m lib.runner run chapters/01_keyword_spotting.py --profile smoke [-p seeds=1] [--force]
+    python -m lib.runner all --profile book          # every chapter, then nothing else
+    python -m lib.runner build --profile book        # HTML from the executed notebooks
+    python -m lib.runner book --profile book         # all + build (what `make book` calls)
+
+A run converts the jupytext chapter to a notebook (kernel ``python3``), executes
+it with papermill into a scratch folder, and only when every cell succeeded
+moves the executed notebook to ``book/executed/<profile>/`` and the results to
+``book/results/<profile>/``.  A failing run names the failing cell, keeps its
+partial notebook under ``runs/<profile>/`` and leaves the last good outputs and
+the last good HTML untouched.  A chapter whose source, ``lib``, parameters and
+data fingerprint are unchanged is not executed again.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHAPTERS = ROOT / "chapters"
+PROFILES = ("smoke", "book", "full")
+# Per-cell limits (seconds): a hung cell fails the run instead of blocking CI.
+CELL_TIMEOUT = {"smoke": 900, "book": 5400, "full": None}
+
+
+def executed_path(chapter: Path, profile: str) -> Path:
+    return ROOT / "book" / "executed" / profile / f"{chapter.stem}.ipynb"
+
+
+def results_path(chapter: Path, profile: str) -> Path:
+    return ROOT / "book" / "results" / profile / f"{chapter.stem}.json"
+
+
+def run_dir(chapter: Path, profile: str) -> Path:
+    return ROOT / "runs" / profile / chapter.stem
+
+
+def chapter_list() -> list[Path]:
+    return sorted(CHAPTERS.glob("[0-9][0-9]_*.py"))
+
+
+class ChapterFailed(RuntimeError):
+    pass
+
+
+def run_key(chapter: Path, params: dict, corpora: list[str] | None) -> dict:
+    """What a chapter's outputs depend on; equal keys mean nothing to re-execute."""
+    from lib import data, report
+
+    return {
+        "chapter_sha256": hashlib.sha256(chapter.read_bytes()).hexdigest()[:16],
+        "lib_sha256": report.lib_hash(),
+        "params": params,
+        "data_fingerprint": data.data_fingerprint(corpora) if corpora is not None else None,
+    }
+
+
+def is_up_to_date(chapter: Path, profile: str, params: dict) -> bool:
+    res, nb = results_path(chapter, profile), executed_path(chapter, profile)
+    if not (res.exists() and nb.exists()):
+        return False
+    try:
+        stored = json.loads(res.read_text())
+        corpora = sorted(stored["provenance"]["data_fingerprint"])
+        return stored.get("run_key") == run_key(chapter, params, corpora)
+    except Exception:
+        return False
+
+
+def run_chapter(chapter: Path, profile: str, extra: dict | None = None, force: bool = False) -> str:
+    """Execute one chapter; returns "skipped" or "ran"; raises :class:`ChapterFailed` naming the cell."""
+    import jupytext
+    import papermill as pm
+    from lib import data, report
+
+    chapter = Path(chapter).resolve()
+    if profile not in PROFILES:
+        raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
+    key_params = {"profile": profile, **(extra or {})}
+    if not force and is_up_to_date(chapter, profile, key_params):
+        print(f"[skip] {chapter.name} ({profile}): source, lib, parameters and data unchanged")
+        return "skipped"
+
+    data.corpus_dir  # noqa: B018  (import check: fail early if lib is broken)
+    scratch = ROOT / "runs" / profile / f".{chapter.stem}.running"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    notebook = jupytext.read(chapter, fmt="py:percent")
+    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    source_nb = scratch / f"{chapter.stem}.source.ipynb"
+    jupytext.write(notebook, source_nb)
+    out_nb = scratch / f"{chapter.stem}.ipynb"
+    parameters = {**key_params, "data_dir": str(data.data_dir()), "output_dir": str(scratch / "output")}
+    print(f"[run ] {chapter.name} ({profile}) parameters={json.dumps(key_params)}", flush=True)
+    started = time.time()
+    try:
+        pm.execute_notebook(
+            str(source_nb), str(out_nb), parameters=parameters, kernel_name="python3",
+            cwd=str(ROOT), progress_bar=False, execution_timeout=CELL_TIMEOUT[profile],
+        )
+    except pm.PapermillExecutionError as exc:
+        failed = ROOT / "runs" / profile / f"{chapter.stem}.failed.ipynb"
+        if out_nb.exists():
+            shutil.copy(out_nb, failed)
+        first_line = exc.source.strip().splitlines()[0] if exc.source.strip() else ""
+        raise ChapterFailed(
+            f"{chapter.name} ({profile}) failed in cell {exc.cell_index} (execution count {exc.exec_count}, "
+            f"starting `{first_line}`): {exc.ename}: {exc.evalue}\n"
+            f"partial notebook: {failed}; the previous book outputs were left untouched"
+        ) from None
+    except Exception as exc:
+        raise ChapterFailed(f"{chapter.name} ({profile}) could not run: {type(exc).__name__}: {exc}") from None
+
+    results_file = scratch / "output" / "results.json"
+    if not results_file.exists():
+        raise ChapterFailed(f"{chapter.name} ({profile}) finished but wrote no results.json (call run.save())")
+    results = json.loads(results_file.read_text())
+    results["run_key"] = run_key(chapter, key_params, sorted(results["provenance"]["data_fingerprint"]))
+    results["runner"] = {"wall_time_s": round(time.time() - started, 1), "profile": profile}
+    report.write_json_atomic(results_file, results)
+
+    # Publish: everything is complete in scratch, so each move is a rename of finished files.
+    final_dir = run_dir(chapter, profile)
+    old = final_dir.with_name(f".{chapter.stem}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if final_dir.exists():
+        os.replace(final_dir, old)
+    os.replace(scratch / "output", final_dir)
+    for target, source in [(executed_path(chapter, profile), out_nb),
+                           (results_path(chapter, profile), final_dir / "results.json")]:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        tmp = target.with_name(f".{target.name}.tmp")
+        shutil.copy(source, tmp)
+        os.replace(tmp, target)
+    shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(scratch, ignore_errors=True)
+    print(f"[done] {chapter.name} ({profile}) in {time.time() - started:.0f} s", flush=True)
+    return "ran"
+
+
+def run_all(profile: str, extra: dict | None = None, force: bool = False, only=None) -> list[str]:
+    """Run every chapter; a failure does not stop the others. Returns the failure messages."""
+    failures = []
+    for chapter in chapter_list():
+        if only and not any(o in chapter.stem for o in only):
+            continue
+        try:
+            run_chapter(chapter, profile, extra, force)
+        except ChapterFailed as exc:
+            print(f"[FAIL] {exc}", file=sys.stderr, flush=True)
+            failures.append(str(exc))
+    return failures
+
+
+def toc_for(profile: str) -> Path:
+    """The book's table of contents, pointing at ``profile``'s executed notebooks."""
+    toc = ROOT / "_toc.yml"
+    if profile == "book":
+        return toc
+    text = toc.read_text().replace("book/executed/book/", f"book/executed/{profile}/")
+    generated = ROOT / "_build" / f"_toc_{profile}.yml"
+    generated.parent.mkdir(exist_ok=True)
+    generated.write_text(text)
+    return generated
+
+
+def build(profile: str) -> Path:
+    """Build the HTML with warnings as errors into a staging folder, then swap it in."""
+    from lib import scoreboard
+
+    scoreboard.write(profile)
+    staging = ROOT / "_build" / f".staging-{profile}"
+    shutil.rmtree(staging, ignore_errors=True)
+    jb = Path(sys.executable).with_name("jupyter-book")
+    cmd = [str(jb) if jb.exists() else "jupyter-book", "build", str(ROOT), "--toc", str(toc_for(profile)),
+           "--config", str(ROOT / "_config.yml"), "--path-output", str(staging), "-W", "-n", "--keep-going"]
+    print("[book]", " ".join(cmd[1:]), flush=True)
+    proc = subprocess.run(cmd, cwd=ROOT)
+    if proc.returncode != 0:
+        raise ChapterFailed(f"jupyter-book build ({profile}) failed; the previous HTML was left untouched")
+    final = ROOT / "_build" / ("html" if profile == "book" else f"html-{profile}")
+    old = final.with_name(final.name + ".old")
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        os.replace(final, old)
+    os.replace(staging / "_build" / "html", final)
+    shutil.rmtree(old, ignore_errors=True)
+    shutil.rmtree(staging, ignore_errors=True)
+    print(f"[book] HTML at {final.relative_to(ROOT)}/index.html", flush=True)
+    return final
+
+
+def _parse_params(pairs):
+    params = {}
+    for pair in pairs or []:
+        k, _, v = pair.partition("=")
+        try:
+            params[k] = json.loads(v)
+        except json.JSONDecodeError:
+            params[k] = v
+    return params
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m lib.runner", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("command", choices=["run", "all", "build", "book"])
+    parser.add_argument("chapter", nargs="*", help="chapter file(s) for `run`; name filters for `all`/`book`")
+    parser.add_argument("--profile", default="book", choices=PROFILES)
+    parser.add_argument("-p", "--param", action="append", help="extra parameter key=value (JSON values)")
+    parser.add_argument("--force", action="store_true", help="execute even when nothing changed")
+    args = parser.parse_args(argv)
+    extra = _parse_params(args.param)
+    try:
+        if args.command == "run":
+            if not args.chapter:
+                parser.error("`run` needs a chapter file")
+            for c in args.chapter:
+                run_chapter(Path(c), args.profile, extra, args.force)
+            return 0
+        failures = run_all(args.profile, extra, args.force, args.chapter) if args.command != "build" else []
+        if args.command in ("build", "book"):
+            build(args.profile)
+        if failures:
+            print(f"\n{len(failures)} chapter(s) failed; their previous outputs are kept:", file=sys.stderr)
+            for f in failures:
+                print("  -", f.splitlines()[0], file=sys.stderr)
+            return 1
+        return 0
+    except ChapterFailed as exc:
+        print(f"[FAIL] {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # missing data, bad parameters: one clear line, not a traceback
+        from lib.data import DataError
+
+        if isinstance(exc, (DataError, ValueError, KeyError)):
+            print(f"[FAIL] {type(exc).__name__}: {exc}", file=sys.stderr)
+            return 2
+        raise
+
+
+if __name__ == "__main__":
+    sys.exit(main())
