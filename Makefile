@@ -13,6 +13,7 @@ book: env
 
 ## Unit tests, every chapter with the `smoke` profile + nbval, and a smoke build of the book.
 test: env
+	@./scripts/setup-browser.sh
 	$(PY) -m pytest -q
 
 clean:

@@ -37,6 +37,7 @@ output_dir = None  # where results.json goes; the runner sets it
 
 # %%
 import os
+import warnings
 
 if data_dir:
     os.environ["AUDIO_REPRO_DATA"] = str(data_dir)
@@ -212,10 +213,14 @@ print(f"{len(libri)} utterances, {libri['duration_s'].sum() / 3600:.2f} h, {libr
 # A model could separate classes by bandwidth or by corpus alone.
 
 # %%
-events = data.manifest("acoustic_events")
+with warnings.catch_warnings(record=True) as caught:
+    warnings.simplefilter("always")
+    events = data.manifest("acoustic_events")
+for w in caught:
+    print("data warning:", w.message)
 scan("acoustic_events", events)
 # The mirror's manifest lists one SESA file twice with two durations; the loader keeps the row
-# that matches the file and says so (see the warning above) instead of dropping it silently.
+# that matches the file and says so (the warning printed above) instead of dropping it silently.
 print("duplicate manifest rows dropped:", events.attrs.get("duplicates", []))
 run.log("acoustic_events/duplicate_rows_dropped", len(events.attrs.get("duplicates", [])))
 corpus_summary.append({"corpus": "acoustic_events", "items": len(events), "speakers": np.nan,
@@ -312,7 +317,11 @@ print(f"clips where every rater chose the same emotion: {votes['clear'].mean():.
 song_dir = data.corpus_dir("songs")
 data.record_corpus_use("songs")
 for f in sorted(song_dir.glob("*.csv")):
-    table = data.read_table(f)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        table = data.read_table(f)
+    for w in caught:
+        print("data warning:", w.message)
     print(f"{f.name}: {len(table)} rows, {table.attrs['bad_lines']} malformed row(s) skipped; "
           f"columns: {', '.join(c for c in table.columns[:12])}")
     run.log(f"songs/{f.stem}/malformed_rows", table.attrs["bad_lines"])

@@ -33,16 +33,32 @@ def code_version() -> dict:
             return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
         except (OSError, subprocess.SubprocessError):
             return ""
+    modules = lib_modules_used()
     return {"git_commit": git("rev-parse", "--short", "HEAD") or "unknown",
             "git_dirty": bool(git("status", "--porcelain", "--", "lib", "chapters")),
-            "lib_sha256": lib_hash()}
+            "lib_modules": modules,
+            "lib_sha256": lib_hash(modules)}
 
 
-def lib_hash() -> str:
+def lib_hash(files=None) -> str:
+    """Hash of lib's sources: of ``files`` (paths relative to the project) or of every module."""
+    paths = sorted(ROOT / f for f in files) if files is not None else sorted((ROOT / "lib").rglob("*.py"))
     h = hashlib.sha256()
-    for f in sorted((ROOT / "lib").rglob("*.py")):
-        h.update(f.relative_to(ROOT).as_posix().encode() + b"\0" + f.read_bytes())
+    for f in paths:
+        h.update(f.relative_to(ROOT).as_posix().encode() + b"\0" + (f.read_bytes() if f.exists() else b"<gone>"))
     return h.hexdigest()[:16]
+
+
+def lib_modules_used() -> list[str]:
+    """Project-relative paths of the lib modules imported in this process (what a chapter depends on)."""
+    used = set()
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if (name == "lib" or name.startswith("lib.")) and file:
+            path = Path(file).resolve()
+            if ROOT / "lib" in path.parents:
+                used.add(path.relative_to(ROOT).as_posix())
+    return sorted(used)
 
 
 def package_versions() -> dict:

@@ -10,8 +10,9 @@ it with papermill into a scratch folder, and only when every cell succeeded
 moves the executed notebook to ``book/executed/<profile>/`` and the results to
 ``book/results/<profile>/``.  A failing run names the failing cell, keeps its
 partial notebook under ``runs/<profile>/`` and leaves the last good outputs and
-the last good HTML untouched.  A chapter whose source, ``lib``, parameters and
-data fingerprint are unchanged is not executed again.
+the last good HTML untouched.  A chapter whose source, the ``lib`` modules it
+imported, its parameters and the fingerprint of the corpora it read are unchanged
+is not executed again.
 """
 from __future__ import annotations
 
@@ -52,13 +53,16 @@ class ChapterFailed(RuntimeError):
     pass
 
 
-def run_key(chapter: Path, params: dict, corpora: list[str] | None) -> dict:
-    """What a chapter's outputs depend on; equal keys mean nothing to re-execute."""
+def run_key(chapter: Path, params: dict, corpora: list[str] | None, lib_modules: list[str] | None) -> dict:
+    """What a chapter's outputs depend on: its source, the lib modules it imported, parameters, data.
+
+    Equal keys mean nothing to re-execute.
+    """
     from lib import data, report
 
     return {
         "chapter_sha256": hashlib.sha256(chapter.read_bytes()).hexdigest()[:16],
-        "lib_sha256": report.lib_hash(),
+        "lib_sha256": report.lib_hash(lib_modules),
         "params": params,
         "data_fingerprint": data.data_fingerprint(corpora) if corpora is not None else None,
     }
@@ -71,7 +75,8 @@ def is_up_to_date(chapter: Path, profile: str, params: dict) -> bool:
     try:
         stored = json.loads(res.read_text())
         corpora = sorted(stored["provenance"]["data_fingerprint"])
-        return stored.get("run_key") == run_key(chapter, params, corpora)
+        modules = stored["provenance"]["code"]["lib_modules"]
+        return stored.get("run_key") == run_key(chapter, params, corpora, modules)
     except Exception:
         return False
 
@@ -124,7 +129,8 @@ def run_chapter(chapter: Path, profile: str, extra: dict | None = None, force: b
     if not results_file.exists():
         raise ChapterFailed(f"{chapter.name} ({profile}) finished but wrote no results.json (call run.save())")
     results = json.loads(results_file.read_text())
-    results["run_key"] = run_key(chapter, key_params, sorted(results["provenance"]["data_fingerprint"]))
+    results["run_key"] = run_key(chapter, key_params, sorted(results["provenance"]["data_fingerprint"]),
+                                 results["provenance"]["code"]["lib_modules"])
     results["runner"] = {"wall_time_s": round(time.time() - started, 1), "profile": profile}
     report.write_json_atomic(results_file, results)
 

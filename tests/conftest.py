@@ -13,7 +13,8 @@ if "AUDIO_REPRO_DATA" not in os.environ and (ROOT.parent / "shared" / "data").is
 
 def pytest_collection_modifyitems(config, items):
     # Cheap unit tests first, chapter runs and the book build last (they depend on each other in order).
-    items.sort(key=lambda item: 1 if item.get_closest_marker("slow") else 0)
+    # The browser test reads the smoke build that tests/test_chapters.py makes, so it goes last.
+    items.sort(key=lambda item: (1 if item.get_closest_marker("slow") else 0, "test_browser" in item.nodeid))
 
 
 @pytest.fixture

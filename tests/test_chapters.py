@@ -79,3 +79,39 @@ def test_smoke_book_builds_with_every_chapter(data_available):
     assert "The data" in text and text.count("<img") >= 5
     assert "Traceback" not in text
     assert (html / "book" / "scoreboard.html").exists()
+
+
+SLOW_PROBE = GOOD + '''# %%
+import time
+time.sleep(float(nap))
+'''
+
+
+def test_killed_run_leaves_previous_outputs_and_rerun_completes(tmp_path):
+    """Interrupt a run mid-cell (SIGKILL to the runner's process group): nothing half-written is published."""
+    import os
+    import signal
+    import time
+
+    chapter = tmp_path / "zz_runner_probe.py"
+    chapter.write_text(SLOW_PROBE.replace('profile = "smoke"', 'profile = "smoke"\nnap = 0'))
+    nb, res = runner.executed_path(chapter, "smoke"), runner.results_path(chapter, "smoke")
+    try:
+        runner.run_chapter(chapter, "smoke", {"nap": 0})
+        before = (nb.read_bytes(), res.read_bytes())
+        proc = subprocess.Popen([sys.executable, "-m", "lib.runner", "run", str(chapter), "--profile", "smoke",
+                                 "-p", "nap=60"], cwd=ROOT, start_new_session=True,
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(12)  # the kernel is now inside the 60-s cell
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        assert (nb.read_bytes(), res.read_bytes()) == before
+        assert runner.run_chapter(chapter, "smoke", {"nap": 1}) == "ran"
+        assert nb.read_bytes() != before[0]
+    finally:
+        import shutil
+
+        for p in [nb, res, ROOT / "runs" / "smoke" / "zz_runner_probe.failed.ipynb"]:
+            p.unlink(missing_ok=True)
+        shutil.rmtree(runner.run_dir(chapter, "smoke"), ignore_errors=True)
+        shutil.rmtree(ROOT / "runs" / "smoke" / ".zz_runner_probe.running", ignore_errors=True)

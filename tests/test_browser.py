@@ -1,0 +1,104 @@
+"""The book as a reader sees it: every page of the smoke build in headless Chromium.
+
+Runs after the smoke book build (tests/test_chapters.py).  For each page it checks that
+every image loaded, every chapter page has a non-empty paper-vs-ours table (a table whose
+header mentions "paper"), internal links resolve, and no Python traceback or error output
+is shown.  A screenshot of each page is saved under _build/screenshots/ as a test artifact.
+"""
+import functools
+import http.server
+import shutil
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html-smoke"
+SHOTS = ROOT / "_build" / "screenshots"
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def site():
+    if not (HTML / "index.html").exists():
+        pytest.skip("no smoke build (run tests/test_chapters.py first)")
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(HTML))
+    handler.log_message = lambda *a: None
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    chromium, driver_path = shutil.which("chromium"), shutil.which("chromedriver")
+    if not (chromium and driver_path):
+        pytest.skip("Debian chromium/chromedriver not installed (scripts/setup-browser.sh installs them)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = chromium
+    for flag in ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", "--window-size=1280,2000"]:
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(driver_path), options=options)
+    driver.set_page_load_timeout(60)
+    yield driver
+    driver.quit()
+
+
+def pages():
+    if not HTML.exists():
+        return []
+    found = sorted(p.relative_to(HTML).as_posix() for p in (HTML / "book").rglob("*.html"))
+    return found
+
+
+def test_every_page_renders_cleanly(site, browser):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    problems = []
+    chapter_pages = [p for p in pages() if "/executed/" in p]
+    assert chapter_pages, "no chapter pages in the build"
+    for page in pages():
+        browser.get(f"{site}/{page}")
+        broken = browser.execute_script(
+            "return Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0))"
+            ".map(i => i.src)")
+        if broken:
+            problems.append(f"{page}: images that did not load: {broken[:3]}")
+        text = browser.execute_script("return document.body.innerText")
+        for marker in ["Traceback (most recent call last)", "Error in callback"]:
+            if marker in text:
+                problems.append(f"{page}: shows '{marker}'")
+        # Warnings on stderr are allowed (a chapter may show a data-quality warning); errors are not.
+        errors = browser.execute_script(
+            "return Array.from(document.querySelectorAll('.output.error, .output.traceback, .output.stderr'))"
+            ".map(e => e.innerText).filter(t => /Error|Exception|Traceback/.test(t.replace(/\\w*Warning/g, '')))"
+            ".map(t => t.slice(0, 200))")
+        if errors:
+            problems.append(f"{page}: error/stderr output cells: {errors[:2]}")
+        if "/executed/" in page and not page.endswith("00_data.html"):
+            tables = browser.execute_script(
+                "return Array.from(document.querySelectorAll('table')).filter(t => "
+                "/paper/i.test(t.querySelector('thead') ? t.querySelector('thead').innerText : '') && "
+                "t.querySelectorAll('tbody tr').length > 0).length")
+            if tables == 0:
+                problems.append(f"{page}: no non-empty paper-vs-ours table")
+        browser.save_screenshot(str(SHOTS / (page.replace("/", "__").replace(".html", ".png"))))
+        links = browser.execute_script(
+            "return Array.from(document.querySelectorAll('a[href]')).map(a => a.href)"
+            ".filter(h => h.startsWith(location.origin))")
+        for link in set(links):
+            url = urllib.parse.urldefrag(link)[0]
+            try:
+                urllib.request.urlopen(url, timeout=10).close()
+            except urllib.error.HTTPError as exc:
+                problems.append(f"{page}: broken internal link {url} ({exc.code})")
+    assert not problems, "\n".join(problems)
