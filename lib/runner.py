@@ -134,6 +134,11 @@ def run_chapter(chapter: Path, profile: str, extra: dict | None = None, force: b
     results["runner"] = {"wall_time_s": round(time.time() - started, 1), "profile": profile}
     report.write_json_atomic(results_file, results)
 
+    # Machine-specific absolute paths would make the committed outputs differ between machines:
+    # show them relative to the data setting and the project instead.
+    for file in (out_nb, results_file):
+        file.write_text(portable_paths(file.read_text()))
+
     # Publish: everything is complete in scratch, so each move is a rename of finished files.
     final_dir = run_dir(chapter, profile)
     old = final_dir.with_name(f".{chapter.stem}.old")
@@ -151,6 +156,17 @@ def run_chapter(chapter: Path, profile: str, extra: dict | None = None, force: b
     shutil.rmtree(scratch, ignore_errors=True)
     print(f"[done] {chapter.name} ({profile}) in {time.time() - started:.0f} s", flush=True)
     return "ran"
+
+
+def portable_paths(text: str) -> str:
+    """Replace this machine's data folder and project folder by ``$AUDIO_REPRO_DATA`` and ``.``."""
+    from lib import data
+
+    import re
+
+    for absolute, shown in [(str(data.data_dir()), "$AUDIO_REPRO_DATA"), (str(ROOT), ".")]:
+        text = re.sub(re.escape(absolute) + r"(?![\w.-])", lambda _: shown, text)
+    return text
 
 
 def run_all(profile: str, extra: dict | None = None, force: bool = False, only=None) -> list[str]:
