@@ -104,7 +104,8 @@ class Run:
     def __init__(self, chapter: str, params: dict, output_dir: str | os.PathLike | None = None):
         self.chapter = chapter
         self.params = dict(params)
-        self.output_dir = Path(output_dir or ROOT / "runs" / params.get("profile", "manual") / chapter)
+        # A relative folder (as the runner passes it) is relative to the project, whatever the kernel's cwd.
+        self.output_dir = ROOT / Path(output_dir or Path("runs") / params.get("profile", "manual") / chapter)
         self.output_dir.mkdir(parents=True, exist_ok=True)
         self.started = time.time()
         self.metrics: dict[str, dict] = defaultdict(dict)

@@ -104,7 +104,9 @@ def run_chapter(chapter: Path, profile: str, extra: dict | None = None, force: b
     source_nb = scratch / f"{chapter.stem}.source.ipynb"
     jupytext.write(notebook, source_nb)
     out_nb = scratch / f"{chapter.stem}.ipynb"
-    parameters = {**key_params, "data_dir": str(data.data_dir()), "output_dir": str(scratch / "output")}
+    # The kernel inherits AUDIO_REPRO_DATA; the output folder is given relative to the project so the
+    # executed notebook carries no machine-specific path.
+    parameters = {**key_params, "output_dir": str((scratch / "output").relative_to(ROOT))}
     print(f"[run ] {chapter.name} ({profile}) parameters={json.dumps(key_params)}", flush=True)
     started = time.time()
     try:
@@ -166,7 +168,8 @@ def portable_paths(text: str) -> str:
 
     for absolute, shown in [(str(data.data_dir()), "$AUDIO_REPRO_DATA"), (str(ROOT), ".")]:
         text = re.sub(re.escape(absolute) + r"(?![\w.-])", lambda _: shown, text)
-    return text
+    # Notebooks executed before the runner stopped injecting data_dir: keep them re-runnable.
+    return text.replace('data_dir = \\"$AUDIO_REPRO_DATA\\"', "data_dir = None")
 
 
 def run_all(profile: str, extra: dict | None = None, force: bool = False, only=None) -> list[str]:

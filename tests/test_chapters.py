@@ -115,3 +115,10 @@ def test_killed_run_leaves_previous_outputs_and_rerun_completes(tmp_path):
             p.unlink(missing_ok=True)
         shutil.rmtree(runner.run_dir(chapter, "smoke"), ignore_errors=True)
         shutil.rmtree(ROOT / "runs" / "smoke" / ".zz_runner_probe.running", ignore_errors=True)
+
+
+def test_toc_lists_every_chapter_once():
+    toc = (ROOT / "_toc.yml").read_text()
+    listed = [line.split("book/executed/book/")[1].strip() for line in toc.splitlines()
+              if "book/executed/book/" in line and "file:" in line]
+    assert sorted(listed) == sorted(c.stem for c in CHAPTERS)

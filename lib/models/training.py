@@ -44,13 +44,16 @@ def fit(
     step_scheduler_per_batch: bool = False,
     metrics: Callable[[nn.Module], dict] | None = None,
     log: Callable[[str], None] | None = print,
+    val_loss_fn: Callable | None = None,
 ) -> list[dict]:
     """Train for up to ``epochs``; keep the weights with the lowest validation loss.
 
     ``loss_fn(model, batch) -> scalar tensor`` computes the loss of one batch, so the
     same loop serves classifiers, Siamese pairs and CTC.  ``metrics(model)`` may add
-    per-epoch numbers to the history.  Stops after ``patience`` epochs without
-    improvement.  Returns the history (one dict per epoch).
+    per-epoch numbers to the history.  ``val_loss_fn`` (default ``loss_fn``) scores the
+    validation batches, e.g. plain cross-entropy when training uses a resampled or
+    re-weighted loss.  Stops after ``patience`` epochs without improvement.
+    Returns the history (one dict per epoch).
     """
     history = []
     best_loss, best_state, since_best = float("inf"), None, 0
@@ -66,12 +69,13 @@ def fit(
             if scheduler is not None and step_scheduler_per_batch:
                 scheduler.step()
             size = len(batch[0]) if isinstance(batch, (list, tuple)) else 1
-            total += float(loss) * size
+            total += float(loss.detach()) * size
             n += size
         if scheduler is not None and not step_scheduler_per_batch:
             scheduler.step()
         train_time = time.perf_counter() - t0
-        val_loss = evaluate_loss(model, val_loader, loss_fn) if val_loader is not None else float("nan")
+        val_loss = (evaluate_loss(model, val_loader, val_loss_fn or loss_fn) if val_loader is not None
+                    else float("nan"))
         row = {"epoch": epoch, "train_loss": total / max(n, 1), "val_loss": val_loss,
                "epoch_time_s": train_time, "samples_per_s": n / max(train_time, 1e-9)}
         if metrics is not None:
