@@ -23,7 +23,9 @@
 # one vector per clip (mean and standard deviation of every feature over time).  One
 # fixed small model for every method: a two-layer MLP (128 hidden units, a 64-d
 # embedding, a linear classifier), Adam, model selection on validation
-# cross-entropy.  The method is the only variable:
+# cross-entropy, and the same number of gradient steps for every method (a
+# resampled, larger training set gets proportionally fewer epochs — otherwise
+# over-sampling would win partly by training longer).  The method is the only variable:
 #
 # | method | what changes |
 # |---|---|

@@ -68,6 +68,12 @@ def test_every_page_renders_cleanly(site, browser):
     assert chapter_pages, "no chapter pages in the build"
     for page in pages():
         browser.get(f"{site}/{page}")
+        # Images below the fold are lazy-loaded: ask for all of them and wait until each settles.
+        browser.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "Promise.all(Array.from(document.images).map(i => { i.loading = 'eager';"
+            " return i.complete ? null : new Promise(r => { i.onload = r; i.onerror = r; }); }))"
+            ".then(() => done());")
         broken = browser.execute_script(
             "return Array.from(document.images).filter(i => !(i.complete && i.naturalWidth > 0))"
             ".map(i => i.src)")
@@ -80,7 +86,7 @@ def test_every_page_renders_cleanly(site, browser):
         # Warnings on stderr are allowed (a chapter may show a data-quality warning); errors are not.
         errors = browser.execute_script(
             "return Array.from(document.querySelectorAll('.output.error, .output.traceback, .output.stderr'))"
-            ".map(e => e.innerText).filter(t => /Error|Exception|Traceback/.test(t.replace(/\\w*Warning/g, '')))"
+            ".map(e => e.innerText).filter(t => /Traceback|^\\s*\\w*(Error|Exception):/m.test(t))"
             ".map(t => t.slice(0, 200))")
         if errors:
             problems.append(f"{page}: error/stderr output cells: {errors[:2]}")

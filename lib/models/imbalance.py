@@ -91,7 +91,9 @@ def fit_predict(method: str, X_train, y_train, X_val, y_val, X_test, n_classes: 
     """Train the fixed model with ``method`` and return class probabilities on ``X_test``.
 
     Model selection: the epoch with the lowest validation cross-entropy (validation data are
-    never resampled).
+    never resampled).  ``epochs`` counts passes over the *original* training set: a resampled
+    set gets proportionally fewer passes, so every method takes about the same number of
+    gradient steps.
     """
     if method not in METHODS:
         raise ValueError(f"unknown method {method!r}; choose from {METHODS}")
@@ -135,7 +137,9 @@ def fit_predict(method: str, X_train, y_train, X_val, y_val, X_test, n_classes: 
     else:
         train = _loader(Xr, Yr, batch_size, seed)
         opt = torch.optim.Adam(net.parameters(), lr=lr)
-        training.fit(net, train, val, loss, opt, epochs=epochs, log=None, val_loss_fn=val_ce)
+        # Same number of gradient steps for every method: a resampled (larger) set gets fewer epochs.
+        epochs_here = max(1, int(round(epochs * len(X_train) / len(Xr))))
+        training.fit(net, train, val, loss, opt, epochs=epochs_here, log=None, val_loss_fn=val_ce)
     with torch.no_grad():
         model.eval()
         return torch.softmax(model(torch.as_tensor(X_test, dtype=torch.float32)), -1).numpy()
