@@ -9,9 +9,10 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def collect(profile: str) -> pd.DataFrame:
+def collect(profile: str, results_dir: Path | None = None) -> pd.DataFrame:
+    """One row per headline number declared by any chapter's results file (``run.headline``)."""
     rows = []
-    for file in sorted((ROOT / "book" / "results" / profile).glob("*.json")):
+    for file in sorted((results_dir or ROOT / "book" / "results" / profile).glob("*.json")):
         res = json.loads(file.read_text())
         for h in res.get("headlines", []):
             ours = f"{h['ours_mean']:.2f} ± {h['ours_std']:.2f}" if h["n_seeds"] > 1 else f"{h['ours_mean']:.2f} (1 seed)"
@@ -29,9 +30,9 @@ def collect(profile: str) -> pd.DataFrame:
                                        "data used", "verdict", "run"])
 
 
-def write(profile: str) -> Path:
+def write(profile: str, results_dir: Path | None = None, out: Path | None = None) -> Path:
     """Regenerate ``book/scoreboard.md`` (never edited by hand)."""
-    table = collect(profile)
+    table = collect(profile, results_dir)
     text = [
         "# Scoreboard",
         "",
@@ -45,7 +46,7 @@ def write(profile: str) -> Path:
         text.append("No chapter has declared headline numbers yet.")
     else:
         text.append(table.to_markdown(index=False))
-    out = ROOT / "book" / "scoreboard.md"
+    out = out or ROOT / "book" / "scoreboard.md"
     new = "\n".join(text) + "\n"
     if not out.exists() or out.read_text() != new:
         out.write_text(new)

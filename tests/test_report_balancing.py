@@ -63,3 +63,24 @@ def test_mixup_mixes_features_and_labels():
     X, Y = balancing.mixup(X1, X2, Y1, Y2, np.array([0.7, 0.2]))
     np.testing.assert_allclose(X[:, 0], [0.7, 0.2])
     np.testing.assert_allclose(Y.sum(axis=1), 1)
+
+
+def test_scoreboard_follows_the_results_files(tmp_path):
+    from lib import scoreboard
+
+    run = report.Run("99_probe", {"profile": "book"}, tmp_path / "run")
+    for s, v in enumerate([0.80, 0.82, 0.81]):
+        run.log("acc", v, seed=s)
+    run.headline("accuracy (%)", "acc", paper=92.39, tolerance=2.0, data_used="mirror", scale=100,
+                 reason="less training data")
+    results = tmp_path / "results"
+    results.mkdir()
+    (results / "99_probe.json").write_text((run.save()).read_text())
+    page = scoreboard.write("book", results, tmp_path / "scoreboard.md").read_text()
+    assert "92.39" in page and "81.00 ± 1.00" in page and "not reproduced" in page and "-11.39" in page
+    # Change the results: the page changes with them.
+    run.log("acc", 0.93, seed=0), run.log("acc", 0.92, seed=1), run.log("acc", 0.92, seed=2)
+    run.headline("accuracy (%)", "acc", paper=92.39, tolerance=2.0, data_used="mirror", scale=100)
+    (results / "99_probe.json").write_text((run.save()).read_text())
+    page = scoreboard.write("book", results, tmp_path / "scoreboard.md").read_text()
+    assert "reproduced" in page and "not reproduced" not in page
