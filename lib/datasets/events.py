@@ -1,0 +1,215 @@
+"""Rare acoustic events (dog bark, baby cry, gun shot vs background) for the triple-header chapter.
+
+Everything the chapter needs between the corpus (:func:`lib.data.manifest` of
+``acoustic_events``) and the model input:
+
+* :func:`source_groups` — the source recording of every clip, so that a split never puts two
+  cuts of one recording on both sides (UrbanSound8K: the ``fsID``, the first number of the
+  file name; ESC-50 and SESA: the manifest's ``fold`` group id; Donate-a-Cry: the uploader's
+  id, the UUID that starts the file name).  UrbanSound8K and ESC-50 both cut Freesound
+  recordings, so both are keyed ``freesound:<id>`` and a recording shared by the two corpora
+  stays in one split.
+* :func:`split` — train/validation/test by source recording (70/20/10 of the recordings,
+  stratified by the rarest label a recording carries).
+* :func:`ratio_subset` — the paper's training ratios (6:1:2:16, 2:2:1:26) by subsampling.
+* :func:`logmel_features` — every clip at 8 kHz (removes the bandwidth confound: Donate-a-Cry
+  is 8 kHz, the rest 16 kHz), the loudest ``crop_s`` seconds, 64 log-mel energies with 25 ms
+  frames and a 10 ms hop; cached on disk once per file list and parameters.
+* :func:`bandwidth_features` and :func:`bandwidth_confound` — the check that a classifier
+  seeing only bandwidth descriptors can tell 8 kHz recordings apart before resampling and
+  cannot after.
+"""
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pandas as pd
+
+from lib import balancing, data, features
+
+CORPUS = "acoustic_events"
+EVENTS = ("dog_bark", "baby_cry", "gun_shot")
+BACKGROUND = "background"
+LABELS = EVENTS + (BACKGROUND,)  # class index = position (background is the last class)
+SPLITS = {"train": 0.7, "val": 0.2, "test": 0.1}
+RATIO_6_1_2_16 = {"dog_bark": 6, "baby_cry": 1, "gun_shot": 2, "background": 16}
+RATIO_2_2_1_26 = {"dog_bark": 2, "baby_cry": 2, "gun_shot": 1, "background": 26}
+
+
+# --------------------------------------------------------------------------
+# Manifest, groups, split
+# --------------------------------------------------------------------------
+def load_manifest() -> pd.DataFrame:
+    """The corpus table with ``group`` (source recording) and ``y`` (class index into :data:`LABELS`)."""
+    df = data.manifest(CORPUS)
+    return annotate(df)
+
+
+def annotate(df: pd.DataFrame) -> pd.DataFrame:
+    unknown = sorted(set(df["label"]) - set(LABELS))
+    if unknown:
+        raise data.DataError(f"acoustic_events manifest: unknown labels {unknown} (expected {LABELS})")
+    df = df.copy()
+    df["group"] = source_groups(df)
+    df["y"] = df["label"].map({lab: i for i, lab in enumerate(LABELS)}).astype(int)
+    return df
+
+
+def source_groups(df: pd.DataFrame) -> pd.Series:
+    """Source-recording id of every row (see the module docstring); raises naming the file it cannot group."""
+    out = []
+    for path, corpus, fold in zip(df["path"], df["corpus"], df.get("fold", pd.Series([None] * len(df)))):
+        name = os.path.basename(str(path))
+        c = str(corpus).lower()
+        if "urbansound" in c:
+            fsid = name.split("-")[0]
+            if not fsid.isdigit():
+                raise data.DataError(f"{path}: UrbanSound8K file name does not start with a numeric fsID")
+            out.append(f"freesound:{fsid}")
+        elif "donateacry" in c or "donate" in c:
+            uid = name[:36]
+            if len(uid) < 36 or uid.count("-") != 4:
+                raise data.DataError(f"{path}: Donate-a-Cry file name does not start with the uploader's UUID")
+            out.append(f"donateacry:{uid}")
+        else:
+            if fold is None or (isinstance(fold, float) and np.isnan(fold)) or str(fold) == "":
+                raise data.DataError(f"{path}: {corpus} row has no source-recording group id in column 'fold'")
+            out.append(str(fold))
+    return pd.Series(out, index=df.index, name="group")
+
+
+def split(df: pd.DataFrame, fractions: dict | None = None, seed: int = 0) -> np.ndarray:
+    """Train/val/test by source recording, stratified by the rarest label of each recording.
+
+    Fractions are shares of recordings within each stratum (70/20/10 by default); returns
+    an array of split names aligned with ``df`` and checks that no recording spans two splits.
+    """
+    fractions = fractions or SPLITS
+    counts = df["label"].value_counts()
+    rarest = df.groupby("group")["label"].agg(lambda s: min(s, key=lambda lab: counts[lab]))
+    out = pd.Series("", index=df.index, dtype=object)
+    for stratum, groups in rarest.groupby(rarest):
+        rows = df["group"].isin(groups.index)
+        out[rows] = data.speaker_disjoint_split(df.loc[rows, "group"].to_numpy(), fractions, seed=seed)
+    data.check_disjoint(df["group"], out)
+    return out.to_numpy()
+
+
+def ratio_subset(labels, ratio: dict, seed: int = 0, max_unit: int | None = None) -> tuple[np.ndarray, dict]:
+    """Indices of a subsample whose class counts follow ``ratio`` (label -> parts), and those counts.
+
+    The counts are the largest that the available clips allow (:func:`lib.balancing.counts_for_ratio`),
+    optionally with at most ``max_unit`` clips per ratio part (a smaller profile).
+    """
+    labels = np.asarray(labels)
+    available = {lab: int((labels == lab).sum()) for lab in ratio}
+    counts = balancing.counts_for_ratio(available, ratio)
+    unit = counts[next(iter(ratio))] // ratio[next(iter(ratio))]
+    if max_unit is not None and unit > max_unit:
+        counts = {lab: int(max_unit * r) for lab, r in ratio.items()}
+    return balancing.subsample_to_counts(labels, counts, seed=seed), counts
+
+
+# --------------------------------------------------------------------------
+# Features
+# --------------------------------------------------------------------------
+SR = 8000
+FRAME = dict(n_fft=256, win_length=200, hop_length=80)  # 25 ms frames, 10 ms hop at 8 kHz
+
+
+def logmel_clip_batch(waves: np.ndarray, sr: int = SR, n_mels: int = 64) -> np.ndarray:
+    """64 log-mel energies (dB) of equal-length waveforms, shape (n, n_mels, n_frames)."""
+    return features.log_mel(waves, sr=sr, n_mels=n_mels, fmax=sr / 2, **FRAME)
+
+
+def logmel_features(df: pd.DataFrame, crop_s: float, n_mels: int = 64, n_jobs: int = 2,
+                    chunk: int = 256) -> np.ndarray:
+    """Log-mel features of every row of ``df`` at 8 kHz: the loudest ``crop_s`` s (zero-padded if shorter).
+
+    Cached on disk (key: corpus fingerprint, the file list, every parameter).
+    Returns float32 ``(n_clips, n_mels, n_frames)``.
+    """
+    paths = [str(p) for p in df["abs_path"]]
+    n = int(round(crop_s * SR))
+
+    def compute():
+        out = []
+        for start in range(0, len(paths), chunk):
+            waves = data.load_many(paths[start:start + chunk], sr=SR, n_jobs=n_jobs)
+            batch = np.stack([features.loudest_window(w, n, hop=FRAME["hop_length"]) for w in waves])
+            out.append(logmel_clip_batch(batch, SR, n_mels))
+        return {"X": np.concatenate(out).astype(np.float32)}
+
+    rel = [os.path.relpath(p, data.corpus_dir(CORPUS)) for p in paths]
+    return features.cached("events_logmel", compute, corpus=data.fingerprint(CORPUS), files=rel, sr=SR,
+                           crop_s=crop_s, n_mels=n_mels, frame=FRAME)["X"]
+
+
+def normalise(X_train: np.ndarray, *others: np.ndarray):
+    """Per-mel-band mean/variance normalisation with training statistics only."""
+    st = features.Standardizer(axis=(0, -1)).fit(X_train)
+    return (st.transform(X_train), *[st.transform(X) for X in others])
+
+
+# --------------------------------------------------------------------------
+# The bandwidth confound
+# --------------------------------------------------------------------------
+BANDWIDTH_FEATURES = ("top_eighth_db", "top_quarter_db", "rolloff95", "rolloff99", "cutoff60")
+
+
+def bandwidth_features(y: np.ndarray, sr: int) -> np.ndarray:
+    """Descriptors of how far up the spectrum a clip reaches, relative to the analysis Nyquist frequency.
+
+    Energy share (dB) of the top eighth and top quarter of the band, the 95 % and 99 % roll-off
+    frequencies and the highest frequency within 60 dB of the spectral peak, as fractions of
+    Nyquist.  They describe bandwidth, not the sound's content.
+    """
+    from scipy.signal import welch
+
+    if len(y) < 256:
+        y = np.pad(y, (0, 256 - len(y)))
+    f, p = welch(y.astype(np.float64), fs=sr, nperseg=256)
+    p = p + 1e-20
+    nyq = sr / 2
+    total = p.sum()
+    cum = np.cumsum(p) / total
+    top8 = p[f >= nyq * 7 / 8].sum() / total
+    top4 = p[f >= nyq * 3 / 4].sum() / total
+    r95 = f[np.searchsorted(cum, 0.95)] / nyq
+    r99 = f[min(np.searchsorted(cum, 0.99), len(f) - 1)] / nyq
+    above = np.flatnonzero(10 * np.log10(p / p.max()) > -60)
+    cut = f[above[-1]] / nyq if len(above) else 0.0
+    return np.array([10 * np.log10(top8), 10 * np.log10(top4), r95, r99, cut], dtype=np.float64)
+
+
+def bandwidth_table(df: pd.DataFrame, sr: int, n_jobs: int = 2) -> np.ndarray:
+    """:func:`bandwidth_features` of every clip decoded at analysis rate ``sr`` (cached)."""
+    paths = [str(p) for p in df["abs_path"]]
+
+    def compute():
+        waves = data.load_many(paths, sr=sr, n_jobs=n_jobs)
+        return {"F": np.stack([bandwidth_features(w, sr) for w in waves])}
+
+    rel = [os.path.relpath(p, data.corpus_dir(CORPUS)) for p in paths]
+    return features.cached("events_bandwidth", compute, corpus=data.fingerprint(CORPUS), files=rel, sr=sr,
+                           version=1)["F"]
+
+
+def bandwidth_confound(F: np.ndarray, target, groups, n_splits: int = 5, seed: int = 0) -> dict:
+    """Cross-validated balanced accuracy and ROC AUC of a logistic regression on bandwidth-only features.
+
+    Folds never split a source recording (``groups``).  Chance level is 0.5 for both numbers.
+    """
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.metrics import balanced_accuracy_score, roc_auc_score
+    from sklearn.model_selection import StratifiedGroupKFold, cross_val_predict
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    target = np.asarray(target).astype(int)
+    clf = make_pipeline(StandardScaler(), LogisticRegression(class_weight="balanced", max_iter=1000))
+    cv = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
+    proba = cross_val_predict(clf, F, target, groups=np.asarray(groups), cv=cv, method="predict_proba")[:, 1]
+    return {"balanced_accuracy": float(balanced_accuracy_score(target, proba >= 0.5)),
+            "roc_auc": float(roc_auc_score(target, proba))}
