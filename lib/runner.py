@@ -4,6 +4,7 @@
     python -m lib.runner all --profile book          # every chapter, then nothing else
     python -m lib.runner build --profile book        # HTML from the executed notebooks
     python -m lib.runner book --profile book         # all + build (what `make book` calls)
+    python -m lib.runner status --profile book       # which chapters would execute, and why
 
 A run converts the jupytext chapter to a notebook (kernel ``python3``), executes
 it with papermill into a scratch folder, and only when every cell succeeded
@@ -250,7 +251,7 @@ def _parse_params(pairs):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lib.runner", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["run", "all", "build", "book"])
+    parser.add_argument("command", choices=["run", "all", "build", "book", "status"])
     parser.add_argument("chapter", nargs="*", help="chapter file(s) for `run`; name filters for `all`/`book`")
     parser.add_argument("--profile", default="book", choices=PROFILES)
     parser.add_argument("-p", "--param", action="append", help="extra parameter key=value (JSON values)")
@@ -258,6 +259,13 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     extra = _parse_params(args.param)
     try:
+        if args.command == "status":
+            stale = 0
+            for chapter in chapter_list():
+                fresh = is_up_to_date(chapter.resolve(), args.profile, {"profile": args.profile, **extra})
+                stale += not fresh
+                print(f"{'up to date' if fresh else 'would run ':10s}  {chapter.name}")
+            return 1 if stale else 0
         if args.command == "run":
             if not args.chapter:
                 parser.error("`run` needs a chapter file")
