@@ -446,12 +446,16 @@ t1 = results().groupby(["model", "features", "method"])[["WA", "UA"]].mean().mul
 g = {(mn, k): (t1.loc[(mn, k, "pdds"), "UA"] - t1.loc[(mn, k, "original"), "UA"]) for mn in ["cltnet", "mlp"]
      for k in emotion.FEATURE_KINDS}
 better_feat = max(emotion.FEATURE_KINDS, key=lambda k: t1.loc[("cltnet", k, "original"), "UA"])
+gain_sd = {(mn, k): run.summary(f"{mn}/{k}/gain_UA")[1] * 100 for mn in ["cltnet", "mlp"] for k in emotion.FEATURE_KINDS}
 n_pos = sum(v > 0 for v in g.values())
 display(Markdown(
     f"**Reading the table.**  PDDS changed UA by "
     + ", ".join(f"{v:+.1f} points ({NAMES[mn]}, {k})" for (mn, k), v in g.items())
     + f": a gain in {n_pos} of the 4 model/feature combinations, against the paper's +5.9 points for the CLTNet "
-    f"audio branch on IEMOCAP.  Without PDDS, the CLTNet audio branch reaches {t1.loc[('cltnet', better_feat, 'original'), 'UA']:.1f} % "
+    f"audio branch on IEMOCAP.  The same-seed gain itself varies from seed to seed by "
+    f"{min(gain_sd.values()):.1f}–{max(gain_sd.values()):.1f} points (standard deviation), so with "
+    f"{len(seeds)} seeds and two test speakers a gain of a few points could neither be confirmed nor excluded; "
+    f"a gain as large and consistent as the paper's would have stood out.  Without PDDS, the CLTNet audio branch reaches {t1.loc[('cltnet', better_feat, 'original'), 'UA']:.1f} % "
     f"UA with the better feature set ({better_feat}).  Absolute numbers are not comparable with the paper's: seven "
     "acted emotions of ten actors (and 2-s excerpts) against six conversational classes of IEMOCAP; EmoDB's acted "
     "emotions are probably easier to separate, and its test set has only two speakers, so one seed's number moves by several "
@@ -487,7 +491,8 @@ pred_share = {m: cm.sum(0) / cm.sum() for m, cm in cms.items()}
 top_sink = {m: classes[int(np.argmax(v))] for m, v in pred_share.items()}
 display(Markdown(
     f"Recall rose for {(delta['change'] > 0).sum()} and fell for {(delta['change'] < 0).sum()} of the "
-    f"{n_classes} emotions.  The emotion predicted most often is *{top_sink['original']}* without PDDS "
+    f"{n_classes} emotions (largest rise: {delta['change'].idxmax()} {delta['change'].max():+.2f}; largest fall: "
+    f"{delta['change'].idxmin()} {delta['change'].min():+.2f}).  The emotion predicted most often is *{top_sink['original']}* without PDDS "
     f"({pred_share['original'].max():.0%} of test predictions) and *{top_sink['pdds']}* with PDDS "
     f"({pred_share['pdds'].max():.0%}); in the paper PDDS mainly reduced the pull towards *frustration*, "
     "its largest ambiguous class, which has no counterpart in EmoDB."))
@@ -526,8 +531,11 @@ display(Markdown(
     f"Mean UA: " + ", ".join(f"{m} {abl.loc[m, 'UA']:.1f} %" for m in order) + f".  The best training set by UA "
     f"is **{best}**.  In the paper the order was original < smallest < uniform < PDDS, and PDDS won although "
     f"uniform balancing had more data.  Here uniform balancing has {sizes['uniform']} samples against "
-    f"{sizes['pdds']} for PDDS, so the same question — distribution or quantity — can be read off the two rows; "
-    "differences below the seed spread (see ± above) should not be read as a ranking."))
+    f"{sizes['pdds']} for PDDS: PDDS {'beat' if abl.loc['pdds', 'UA'] > abl.loc['uniform', 'UA'] else 'did not beat'} "
+    f"uniform balancing by mean UA ({abl.loc['pdds', 'UA'] - abl.loc['uniform', 'UA']:+.1f} points) and "
+    f"{'beat' if abl.loc['pdds', 'UA'] > abl.loc['original', 'UA'] else 'did not beat'} the original data "
+    f"({abl.loc['pdds', 'UA'] - abl.loc['original', 'UA']:+.1f}).  Differences below the seed spread (the ± above) "
+    "should not be read as a ranking."))
 
 # %% [markdown]
 # ## The mixup weight p (Fig. 6 analogue)
@@ -600,12 +608,12 @@ run.headline("CLTNet audio, UA without PDDS", "cltnet/embedding/original/UA", pa
              data_used=data_used, scale=100, reason="different corpus (EmoDB acted speech vs IEMOCAP)")
 run.headline("CLTNet audio, UA with PDDS", "cltnet/embedding/pdds/UA", paper=44.9, tolerance=5.0,
              data_used=data_used, scale=100, reason="different corpus (EmoDB acted speech vs IEMOCAP)")
-run.headline("CLTNet audio, WA with PDDS", "cltnet/embedding/pdds/WA", paper=48.4, tolerance=5.0,
-             data_used=data_used, scale=100, reason="different corpus (EmoDB acted speech vs IEMOCAP)")
-run.headline("UA gain from PDDS (CLTNet audio)", "cltnet/embedding/gain_UA", paper=5.9, tolerance=3.0,
-             data_used=data_used, scale=100, reason="EmoDB has no real ambiguous samples; all PDDS additions synthetic")
-run.headline("WA gain from PDDS (CLTNet audio)", "cltnet/embedding/gain_WA", paper=3.5, tolerance=3.0,
-             data_used=data_used, scale=100, reason="EmoDB has no real ambiguous samples; all PDDS additions synthetic")
+run.headline("UA gain from PDDS (CLTNet audio)", "cltnet/embedding/gain_UA", paper=5.9, tolerance=2.0,
+             data_used=data_used, scale=100,
+             reason="EmoDB has no real ambiguous samples (all PDDS additions synthetic); 2 test speakers, noisy")
+run.headline("WA gain from PDDS (CLTNet audio)", "cltnet/embedding/gain_WA", paper=3.5, tolerance=2.0,
+             data_used=data_used, scale=100,
+             reason="EmoDB has no real ambiguous samples (all PDDS additions synthetic); 2 test speakers, noisy")
 display(pd.DataFrame(run.headlines)[["quantity", "paper", "ours_mean", "ours_std", "n_seeds", "verdict"]].round(2))
 
 # %% [markdown]
@@ -638,7 +646,14 @@ for meth in ["original", "pdds"]:
 display(Markdown(
     f"**Result.**  CLTNet audio branch (speech embedding), {len(seeds)} seed(s): " + "; ".join(lines)
     + f" (paper, IEMOCAP: 44.9 / 39.0 without and 48.4 / 44.9 with PDDS).  "
-    f"{len(RESULTS)} training runs took {train_time / 60:.1f} min of training in total "
+    f"Gain from PDDS: {report.mean_std(run.values('cltnet/embedding/gain_WA'), 100, 1)} points WA and "
+    f"{report.mean_std(run.values('cltnet/embedding/gain_UA'), 100, 1)} points UA (paper +3.5 / +5.9).  "
+    + ("On EmoDB, where every ambiguous sample PDDS adds is synthetic, we **do not reproduce a gain of the paper's "
+       "size**; the paper's claim rests on real ambiguous samples, which only an IEMOCAP-like corpus with audio and "
+       "per-rater votes (the `full` profile) can test.  "
+       if run.summary("cltnet/embedding/gain_UA")[0] * 100 < 5.9 - 2.0 else
+       "The gain is of the paper's size although EmoDB offers no real ambiguous samples.  ")
+    + f"{len(RESULTS)} training runs took {train_time / 60:.1f} min of training in total "
     f"({threads} PyTorch thread(s)); the whole chapter's wall time and peak memory are in its results file."))
 run.notes.append("EmoDB has no per-rater votes: all PDDS ambiguous samples on EmoDB are synthetic mixup.")
 print("results:", run.save())

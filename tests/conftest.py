@@ -60,3 +60,14 @@ def audio_files(tmp_path, tone):
     bad[100] = np.nan
     sf.write(files["nan"], bad, sr, subtype="FLOAT")
     return files
+
+
+@pytest.fixture(autouse=True)
+def _forget_corpora_used():
+    """lib.data remembers the corpora a process read (for provenance); tests must not leak them
+    into each other, e.g. a fixture corpus under a temporary data folder."""
+    from lib import data
+
+    data._USED.clear()
+    yield
+    data._USED.clear()

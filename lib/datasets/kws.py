@@ -231,21 +231,29 @@ def subsample_train(df: pd.DataFrame, keyword_fraction: float = 1.0, max_unknown
 
 def balanced_unknown(df: pd.DataFrame, seed: int = 0) -> np.ndarray:
     """The AE-SVM's training rows (boolean mask over ``df``): `_unknown_` training clips cut to the
-    largest keyword's count, taken evenly from each word; every other row is kept."""
+    largest keyword's count, as evenly as possible across words; every other row is kept.
+
+    Words with fewer clips than an even share give all of theirs and the remainder is spread
+    over the larger words (water-filling), so the class reaches the target when it can.
+    """
     train = (df["split"] == "train").to_numpy()
     labels = df["label"].to_numpy()
     kw_counts = pd.Series(labels[train & np.isin(labels, KEYWORDS)]).value_counts()
     target = int(kw_counts.max()) if len(kw_counts) else 0
     unknown = np.flatnonzero(train & (labels == "_unknown_"))
     words = df["word"].to_numpy()[unknown]
-    uniq = sorted(set(words))
-    per_word = int(np.ceil(target / max(len(uniq), 1)))
+    available = pd.Series(words).value_counts().sort_values()
+    quota, left = {}, target
+    for i, (w, n) in enumerate(available.items()):
+        share = left // (len(available) - i)
+        quota[w] = int(min(n, share))
+        left -= quota[w]
     rng = np.random.default_rng(seed)
     keep = np.ones(len(df), dtype=bool)
     keep[unknown] = False
-    for w in uniq:
+    for w, q in quota.items():
         idx = unknown[words == w]
-        keep[rng.permutation(idx)[:per_word]] = True
+        keep[rng.permutation(idx)[:q]] = True
     return keep
 
 

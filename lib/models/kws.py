@@ -236,38 +236,60 @@ def train_autoencoder(X_train, X_val, seed: int = 0, epochs: int = 50, batch_siz
     return ae, encoder, scaler, history, elapsed
 
 
+def svm_pipeline(C: float = 1.0, gamma: float = "scale", class_weight=None, seed: int = 0):
+    """Standardise the codes (fitted on training codes), then an RBF SVM.
+
+    The paper does not say whether its codes were scaled; an RBF kernel's ``gamma`` grid only
+    means something on a known scale, so the codes are standardised first.
+    """
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import StandardScaler
+    from sklearn.svm import SVC
+
+    return Pipeline([("scale", StandardScaler()),
+                     ("svc", SVC(kernel="rbf", C=C, gamma=gamma, class_weight=class_weight, random_state=seed))])
+
+
 def grid_search_svm(codes, y, seed: int = 0, subset: int | None = 2000, cv: int = 3, n_jobs: int = 2,
                     class_weight=None):
-    """RBF-SVM hyper-parameters by grid search (C × gamma of the paper) on a stratified subset, macro-F1."""
+    """RBF-SVM hyper-parameters by grid search (C × gamma of the paper) on a stratified subset, macro-F1.
+
+    ``best_params_`` holds ``C`` and ``gamma`` (without the pipeline prefix)."""
     from sklearn.model_selection import GridSearchCV, StratifiedKFold, train_test_split
-    from sklearn.svm import SVC
 
     codes, y = np.asarray(codes), np.asarray(y)
     if subset is not None and len(y) > subset:
         codes, _, y, _ = train_test_split(codes, y, train_size=subset, stratify=y, random_state=seed)
-    search = GridSearchCV(SVC(kernel="rbf", class_weight=class_weight), SVM_GRID, scoring="f1_macro",
+    grid = {f"svc__{k}": v for k, v in SVM_GRID.items()}
+    search = GridSearchCV(svm_pipeline(class_weight=class_weight, seed=seed), grid, scoring="f1_macro",
                           cv=StratifiedKFold(cv, shuffle=True, random_state=seed), n_jobs=n_jobs)
     search.fit(codes, y)
+    search.best_params_ = {k.removeprefix("svc__"): v for k, v in search.best_params_.items()}
     return search
 
 
 def fit_svm(codes, y, C: float, gamma: float, resample: str | None = None, seed: int = 0, class_weight=None):
-    """Fit the RBF SVM on encoder codes; ``resample="smoteenn"`` applies imblearn's SMOTEENN first.
+    """Fit the (standardise → RBF SVM) pipeline on encoder codes; ``resample="smoteenn"`` applies
+    imblearn's SMOTEENN to the standardised codes first (SMOTE and ENN are distance-based).
 
-    Returns ``(svm, counts_after)`` where ``counts_after`` are the class counts the SVM saw.
+    Returns ``(pipeline, counts_after)`` where ``counts_after`` are the class counts the SVM saw.
     """
-    from sklearn.svm import SVC
+    from sklearn.preprocessing import StandardScaler
 
     from lib.balancing import SMOTEENN
 
     codes, y = np.asarray(codes), np.asarray(y)
+    pipe = svm_pipeline(C, gamma, class_weight, seed)
+    scaler = StandardScaler().fit(codes)
+    Z = scaler.transform(codes)
     if resample == "smoteenn":
-        codes, y = SMOTEENN(random_state=seed).fit_resample(codes, y)
+        Z, y = SMOTEENN(random_state=seed).fit_resample(Z, y)
     elif resample is not None:
         raise ValueError(f"unknown resampler {resample!r}")
-    svm = SVC(kernel="rbf", C=C, gamma=gamma, class_weight=class_weight, random_state=seed).fit(codes, y)
+    pipe.steps[0] = ("scale", scaler)
+    pipe.named_steps["svc"].fit(Z, y)
     labels, counts = np.unique(y, return_counts=True)
-    return svm, dict(zip(labels.tolist(), counts.tolist()))
+    return pipe, dict(zip(labels.tolist(), counts.tolist()))
 
 
 # --------------------------------------------------------------------------
