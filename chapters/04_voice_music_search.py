@@ -28,8 +28,8 @@
 # This chapter re-runs all of it on a CPU and measures what the paper only shows:
 #
 # 1. **the recogniser** — the three models, shrunk to fit two CPU cores, trained on
-#    Mini LibriSpeech (4 h from its training speakers, of which the `book` profile
-#    uses a subset, instead of 100 h) with a speaker-disjoint split, beside the CMU
+#    Mini LibriSpeech (its training speakers' utterances up to 16 s, 3.9 h, instead of
+#    100 h) with a speaker-disjoint split, beside the CMU
 #    PocketSphinx English model a user could pick instead;
 # 2. **song search** — fuzzy, embedding, the paper's combination, and two matchers we
 #    add (character n-grams and a rank fusion), scored with hit@1/hit@5/MRR on an
@@ -76,9 +76,9 @@ SIZES = {
                   rnn_dim=32, n_rnn_layers=1, cnn_channels=4, n_res_blocks=1, time_stride=3, n_mels=40,
                   epochs=2, batch_size=8, max_lr=2e-3, sphinx_utts=2, catalogue_rows=300,
                   n_title=12, n_artist=8, n_tag=4, n_requests=3, search_seeds=2),
-    "book": dict(corpus="mini_librispeech", train_utts=240, max_train_s=14.0, dev_utts=40, test_utts=60,
-                 rnn_dim=64, n_rnn_layers=2, cnn_channels=8, n_res_blocks=2, time_stride=3, n_mels=40,
-                 epochs=2, batch_size=8, max_lr=2e-3, sphinx_utts=8, catalogue_rows=None,
+    "book": dict(corpus="mini_librispeech", train_utts=None, max_train_s=16.0, dev_utts=40, test_utts=60,
+                 rnn_dim=96, n_rnn_layers=2, cnn_channels=8, n_res_blocks=2, time_stride=3, n_mels=40,
+                 epochs=8, batch_size=8, max_lr=3e-3, sphinx_utts=40, catalogue_rows=None,
                  n_title=150, n_artist=80, n_tag=11, n_requests=16, search_seeds=3),
     # The paper's scale: train-clean-100 (100 h), dev-clean / test-clean, DeepSpeech2-sized models (GPU).
     "full": dict(corpus="librispeech_100", train_utts=None, max_train_s=None, dev_utts=None, test_utts=None,
@@ -702,9 +702,11 @@ display(Markdown(
 # %% [markdown]
 # **Deviations from the paper**, each also stated beside its result: Mini LibriSpeech
 # (train-clean-5) with a speaker-disjoint split instead of train-clean-100 and its
-# validation set, and in the `book` profile a subset of the training utterances;
-# CPU-sized models (widths in the sizes table, time stride 3, 40 mel bands) and few
-# epochs; one seed for the recognisers; a merged catalogue of about 2,500 songs
+# validation set, and in the `book` profile only the training utterances up to 16 s;
+# CPU-sized models (widths in the sizes table, time stride 3, 40 mel bands), a few
+# epochs and a higher one-cycle peak learning rate (3e-3 instead of 5e-4, so that
+# the small models leave CTC's all-blank plateau within the budget); one seed for the
+# recognisers; a merged catalogue of about 2,500 songs
 # instead of the Spotify Million Song table, indexed by title, artist and tags (not
 # lyrics); an evaluation set generated from the catalogue, because the paper reports
 # no search accuracy; synthetic eSpeak NG requests instead of recorded users.

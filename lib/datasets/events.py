@@ -12,12 +12,14 @@ Everything the chapter needs between the corpus (:func:`lib.data.manifest` of
 * :func:`split` — train/validation/test by source recording (70/20/10 of the recordings,
   stratified by the rarest label a recording carries).
 * :func:`ratio_subset` — the paper's training ratios (6:1:2:16, 2:2:1:26) by subsampling.
-* :func:`logmel_features` — every clip at 8 kHz (removes the bandwidth confound: Donate-a-Cry
-  is 8 kHz, the rest 16 kHz), the loudest ``crop_s`` seconds, 64 log-mel energies with 25 ms
-  frames and a 10 ms hop; cached on disk once per file list and parameters.
+* :func:`logmel_features` — every clip at 8 kHz and only the band below ``FMAX`` = 3.5 kHz
+  (removes the bandwidth confound: Donate-a-Cry is 8 kHz, the rest 16 kHz, and resampling
+  alone leaves a trace in the 3.5–4 kHz band, where the 8 kHz recordings' own anti-alias
+  filter rolls off), the loudest ``crop_s`` seconds, 64 log-mel energies with 25 ms frames
+  and a 10 ms hop; cached on disk once per file list and parameters.
 * :func:`bandwidth_features` and :func:`bandwidth_confound` — the check that a classifier
-  seeing only bandwidth descriptors can tell 8 kHz recordings apart before resampling and
-  cannot after.
+  seeing only bandwidth descriptors can tell 8 kHz recordings apart before resampling, and
+  whether it still can in the band the models see.
 """
 from __future__ import annotations
 
@@ -115,17 +117,18 @@ def ratio_subset(labels, ratio: dict, seed: int = 0, max_unit: int | None = None
 # Features
 # --------------------------------------------------------------------------
 SR = 8000
+FMAX = 3500.0  # the mel filters' upper edge: below the 8 kHz recordings' anti-alias roll-off
 FRAME = dict(n_fft=256, win_length=200, hop_length=80)  # 25 ms frames, 10 ms hop at 8 kHz
 
 
-def logmel_clip_batch(waves: np.ndarray, sr: int = SR, n_mels: int = 64) -> np.ndarray:
-    """64 log-mel energies (dB) of equal-length waveforms, shape (n, n_mels, n_frames)."""
-    return features.log_mel(waves, sr=sr, n_mels=n_mels, fmax=sr / 2, **FRAME)
+def logmel_clip_batch(waves: np.ndarray, sr: int = SR, n_mels: int = 64, fmax: float = FMAX) -> np.ndarray:
+    """64 log-mel energies (dB) of equal-length waveforms over 0–``fmax`` Hz, shape (n, n_mels, n_frames)."""
+    return features.log_mel(waves, sr=sr, n_mels=n_mels, fmax=fmax, **FRAME)
 
 
-def logmel_features(df: pd.DataFrame, crop_s: float, n_mels: int = 64, n_jobs: int = 2,
+def logmel_features(df: pd.DataFrame, crop_s: float, n_mels: int = 64, fmax: float = FMAX, n_jobs: int = 2,
                     chunk: int = 256) -> np.ndarray:
-    """Log-mel features of every row of ``df`` at 8 kHz: the loudest ``crop_s`` s (zero-padded if shorter).
+    """Log-mel features (0–``fmax`` Hz) of every row of ``df`` at 8 kHz: the loudest ``crop_s`` s (zero-padded if shorter).
 
     Cached on disk (key: corpus fingerprint, the file list, every parameter).
     Returns float32 ``(n_clips, n_mels, n_frames)``.
@@ -138,12 +141,12 @@ def logmel_features(df: pd.DataFrame, crop_s: float, n_mels: int = 64, n_jobs: i
         for start in range(0, len(paths), chunk):
             waves = data.load_many(paths[start:start + chunk], sr=SR, n_jobs=n_jobs)
             batch = np.stack([features.loudest_window(w, n, hop=FRAME["hop_length"]) for w in waves])
-            out.append(logmel_clip_batch(batch, SR, n_mels))
+            out.append(logmel_clip_batch(batch, SR, n_mels, fmax))
         return {"X": np.concatenate(out).astype(np.float32)}
 
     rel = [os.path.relpath(p, data.corpus_dir(CORPUS)) for p in paths]
     return features.cached("events_logmel", compute, corpus=data.fingerprint(CORPUS), files=rel, sr=SR,
-                           crop_s=crop_s, n_mels=n_mels, frame=FRAME)["X"]
+                           crop_s=crop_s, n_mels=n_mels, fmax=fmax, frame=FRAME)["X"]
 
 
 def normalise(X_train: np.ndarray, *others: np.ndarray):
@@ -158,20 +161,22 @@ def normalise(X_train: np.ndarray, *others: np.ndarray):
 BANDWIDTH_FEATURES = ("top_eighth_db", "top_quarter_db", "rolloff95", "rolloff99", "cutoff60")
 
 
-def bandwidth_features(y: np.ndarray, sr: int) -> np.ndarray:
-    """Descriptors of how far up the spectrum a clip reaches, relative to the analysis Nyquist frequency.
+def bandwidth_features(y: np.ndarray, sr: int, fmax: float | None = None) -> np.ndarray:
+    """Descriptors of how far up the band 0–``fmax`` Hz (default: Nyquist) a clip's spectrum reaches.
 
     Energy share (dB) of the top eighth and top quarter of the band, the 95 % and 99 % roll-off
     frequencies and the highest frequency within 60 dB of the spectral peak, as fractions of
-    Nyquist.  They describe bandwidth, not the sound's content.
+    the band's upper edge.  They describe bandwidth, not the sound's content.  With ``fmax``
+    below Nyquist only what a model restricted to that band could see is described.
     """
     from scipy.signal import welch
 
     if len(y) < 256:
         y = np.pad(y, (0, 256 - len(y)))
     f, p = welch(y.astype(np.float64), fs=sr, nperseg=256)
-    p = p + 1e-20
-    nyq = sr / 2
+    nyq = sr / 2 if fmax is None else min(float(fmax), sr / 2)
+    inside = f <= nyq
+    f, p = f[inside], p[inside] + 1e-20
     total = p.sum()
     cum = np.cumsum(p) / total
     top8 = p[f >= nyq * 7 / 8].sum() / total
@@ -183,17 +188,17 @@ def bandwidth_features(y: np.ndarray, sr: int) -> np.ndarray:
     return np.array([10 * np.log10(top8), 10 * np.log10(top4), r95, r99, cut], dtype=np.float64)
 
 
-def bandwidth_table(df: pd.DataFrame, sr: int, n_jobs: int = 2) -> np.ndarray:
-    """:func:`bandwidth_features` of every clip decoded at analysis rate ``sr`` (cached)."""
+def bandwidth_table(df: pd.DataFrame, sr: int, fmax: float | None = None, n_jobs: int = 2) -> np.ndarray:
+    """:func:`bandwidth_features` of every clip decoded at analysis rate ``sr``, band 0–``fmax`` (cached)."""
     paths = [str(p) for p in df["abs_path"]]
 
     def compute():
         waves = data.load_many(paths, sr=sr, n_jobs=n_jobs)
-        return {"F": np.stack([bandwidth_features(w, sr) for w in waves])}
+        return {"F": np.stack([bandwidth_features(w, sr, fmax) for w in waves])}
 
     rel = [os.path.relpath(p, data.corpus_dir(CORPUS)) for p in paths]
     return features.cached("events_bandwidth", compute, corpus=data.fingerprint(CORPUS), files=rel, sr=sr,
-                           version=1)["F"]
+                           fmax=fmax, version=2)["F"]
 
 
 def bandwidth_confound(F: np.ndarray, target, groups, n_splits: int = 5, seed: int = 0) -> dict:

@@ -27,7 +27,12 @@ def load_manifest(corpus: str = "mini_librispeech") -> pd.DataFrame:
     if "transcript" not in df.columns:
         raise data.DataError(f"{data.corpus_dir(corpus)}: manifest has no 'transcript' column")
     df["utt"] = df["path"].map(lambda p: str(p).rsplit("/", 1)[-1].rsplit(".", 1)[0])
-    df["text"] = df["transcript"].astype(str).map(TEXT.normalize)
+    # A missing transcript would otherwise become the text "nan" (or an empty target CTC cannot learn from).
+    text = df["transcript"].where(df["transcript"].notna(), "").astype(str).map(TEXT.normalize)
+    empty = df.loc[text == "", "abs_path"].astype(str).tolist()
+    if empty:
+        raise data.DataError(f"{corpus}: {len(empty)} utterances have no transcript, e.g. {empty[:3]}")
+    df["text"] = text
     if "duration_s" not in df.columns:
         df["duration_s"] = df["abs_path"].map(lambda p: sf.info(p).duration)
     df["speaker"] = df["speaker"].astype(str)
