@@ -50,6 +50,7 @@ import soundfile as sf
 from IPython.display import Markdown, display
 
 from lib import data, features, report
+from lib.datasets import emotion
 
 sns.set_theme(style="whitegrid", context="notebook")
 rng = np.random.default_rng(seed)
@@ -267,14 +268,14 @@ print(f"UrbanSound8K: {len(urban)} slices from {per_source.size} source recordin
 # per-rater votes, so no minor emotion can be read from it.
 
 # %%
-emodb = data.manifest("emodb")
+emodb = emotion.emodb_table()  # the manifest plus numeric recognition rates ("90,00" in erkennung.txt)
 scan("emodb", emodb)
 corpus_summary.append({"corpus": "emodb", "items": len(emodb), "speakers": emodb["speaker"].nunique(),
                        "classes": emodb["emotion"].nunique()})
 fig, axes = plt.subplots(1, 2, figsize=(10, 3.2))
 emodb["emotion"].value_counts().plot.bar(ax=axes[0])
 axes[0].set_title(f"utterances per emotion (imbalance {imbalance(emodb['emotion'].value_counts()):.1f}:1)")
-sns.boxplot(data=emodb, x="emotion", y="recognition_pct", ax=axes[1])
+sns.boxplot(data=emodb, x="emotion", y="recognition_pct", order=emodb["emotion"].value_counts().index, ax=axes[1])
 axes[1].set_title("listeners recognising the emotion (%)")
 axes[1].tick_params(axis="x", rotation=45)
 plt.show()

@@ -212,8 +212,8 @@ display(Markdown(
     + ("In the models' band the recording-rate signature is gone. " if after_rate < 0.65 else
        "Some recording-chain signature survives even in the models' band (the two corpora also differ in "
        "microphones and codec settings), so part of any baby-cry score may still come from the corpus. ")
-    + f"Baby cries vs the other classes from the same descriptors after resampling: ROC AUC {after_class:.2f} — "
-      "what remains there is the sound itself (a cry's energy sits in its harmonics, lower than a siren's "
+    + f"Baby cries vs the other classes from the same descriptors in the models' band: ROC AUC {after_class:.2f} — "
+      "what remains there is most likely the sound itself (a cry's energy sits in its harmonics, lower than a siren's "
       "or a jackhammer's), not the bandwidth of the recording."))
 
 # %% [markdown]
@@ -698,7 +698,7 @@ note = [f"**Profile `{profile}`**, seeds {SEEDS}.",
         "ratios (the largest counts our training split allows"
         + (f", at most {SIZES['unit1']} clips per ratio part" if SIZES["unit1"] else "") + " for 6:1:2:16"
         + (f", at most {SIZES['unit2']} per part" if SIZES["unit2"] else "") + " for 2:2:1:26; paper: ~39 K "
-        "clips in all); schedule — N = {SIZES['rounds']} "
+        f"clips in all); schedule — N = {SIZES['rounds']} "
         f"clustering rounds of {list(SIZES['embed_epochs'])} end-to-end epochs (paper: 5 rounds, 30/…/150), "
         f"Proposed2 at most {SIZES['p2_epochs']} and Baseline at most {SIZES['baseline_epochs']} epochs "
         "(paper: until 10 epochs without validation improvement); batch 64 on one CPU (paper: 64 × 8 GPUs); "

@@ -4,6 +4,7 @@ These are the slow tests (marked ``slow``); they run last.  The runner's promise
 tested here too: an unchanged chapter is not re-executed, and a broken chapter names
 its failing cell and leaves the previous outputs untouched.
 """
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -122,3 +123,18 @@ def test_toc_lists_every_chapter_once():
     listed = [line.split("book/executed/book/")[1].strip() for line in toc.splitlines()
               if "book/executed/book/" in line and "file:" in line]
     assert sorted(listed) == sorted(c.stem for c in CHAPTERS)
+
+
+TIMING_METRICS = ("scaling/", "time", "latency", "throughput", "per_s", "real_time_factor", "memory")
+
+
+def test_same_seed_and_profile_give_identical_metrics(data_available):
+    """A chapter with training (the triple-header one: k-means, embedding, detectors) run twice."""
+    chapter = ROOT / "chapters" / "03_triple_header_events.py"
+    runs = []
+    for _ in range(2):
+        runner.run_chapter(chapter, "smoke", force=True)
+        metrics = json.loads(runner.results_path(chapter, "smoke").read_text())["metrics"]
+        runs.append({k: v["per_seed"] for k, v in metrics.items() if not any(t in k for t in TIMING_METRICS)})
+    assert any(k.startswith("eer/") for k in runs[0])
+    assert runs[0] == runs[1]
