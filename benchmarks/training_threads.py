@@ -21,7 +21,7 @@ MODELS = {
     "kws_crnn": ("keras", 64, "paper 000 CRNN (Keras)"),
     "siamese_embedder": ("torch", 64, "paper 001 CNN-GRU embedder, 40x101 log-mel"),
     "triple_header_cnn": ("torch", 64, "paper 002 2-layer CNN embedder, 64x50 log-mel"),
-    "asr_rescnn_bigru": ("torch", 16, "paper 003 CNN+ResCNN+BiGRU, 64 mels x 500 frames (5 s), CTC"),
+    "asr_rescnn_bigru": ("torch", 8, "paper 003 CNN+ResCNN+BiGRU (book sizes), 40 mels x 500 frames (5 s)"),
     "cltnet_audio": ("torch", 64, "paper 004 CLTNet audio branch, 25x160 log-mel"),
     "head_to_head_mlp": ("torch", 64, "head-to-head pooled MLP, 160-d"),
 }
@@ -65,7 +65,9 @@ def measure(name: str, threads: int, batches: int, workers: int = 0) -> float:
     elif name == "asr_rescnn_bigru":
         from lib.models.asr import build_model
 
-        model, shape = build_model("cnn_rescnn_bigru"), (64, 500)
+        model = build_model("cnn_rescnn_bigru", n_mels=40, cnn_channels=8, n_res_blocks=2, rnn_dim=96,
+                            n_rnn_layers=2, time_stride=3)  # the chapter's `book` sizes
+        shape = (1, 40, 500)
         loss_of = lambda out, y: out.float().mean()  # noqa: E731
     elif name == "cltnet_audio":
         from lib.models.cltnet import CLTNet
