@@ -31,6 +31,7 @@ import soundfile as sf
 
 DATA_ENV = "AUDIO_REPRO_DATA"
 DOWNLOAD_ENV = "AUDIO_REPRO_DOWNLOAD"
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA_DIR = Path("~/.cache/audio-repro/data").expanduser()
 AUDIO_EXTENSIONS = (".wav", ".flac", ".opus")
 
@@ -207,7 +208,15 @@ CORPORA: dict[str, Corpus] = {
 def data_dir() -> Path:
     """The folder holding one sub-folder per corpus (setting: ``AUDIO_REPRO_DATA``)."""
     value = os.environ.get(DATA_ENV)
-    return Path(value).expanduser().resolve() if value else DEFAULT_DATA_DIR
+    if not value:
+        return DEFAULT_DATA_DIR
+    if "$" in value:
+        raise DataMissingError(f"{DATA_ENV}={value!r} still holds an unexpanded variable; set it to a folder, "
+                               f"e.g. export {DATA_ENV}=../shared/data")
+    # A relative setting means "relative to the project", wherever the kernel started (JupyterLab
+    # starts kernels in chapters/, papermill in the project root): one answer for both.
+    path = Path(value).expanduser()
+    return (path if path.is_absolute() else PROJECT_ROOT / path).resolve()
 
 
 def corpus_dir(name: str, download: bool | None = None) -> Path:

@@ -7,6 +7,7 @@ CER/WER are written here and tested against independent computations
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import asdict, dataclass
 
 import numpy as np
 from sklearn import metrics as skm
@@ -131,3 +132,184 @@ def cer(references: Sequence[str], hypotheses: Sequence[str]) -> float:
     edits = sum(edit_distance(r, h) for r, h in zip(references, hypotheses, strict=True))
     chars = sum(len(r) for r in references)
     return edits / max(chars, 1)
+
+
+# --------------------------------------------------------------------------
+# Statistics: intervals, paired comparisons, rank tests
+# --------------------------------------------------------------------------
+# Every chapter answers "does the paper's claim hold?" with an effect, a 95 % interval and n.
+# The resampling unit matters: trials or clips from one speaker or one recording are not
+# independent, so the bootstrap below resamples whole groups when ``groups`` is given.
+
+
+@dataclass(frozen=True)
+class Interval:
+    """A point estimate with its confidence interval and the sample it rests on."""
+
+    estimate: float
+    low: float
+    high: float
+    n: int                 # test items (clips, trials, requests)
+    n_groups: int | None = None   # resampling units when items cluster (speakers, recordings, folds)
+    level: float = 0.95
+    method: str = ""
+    p_value: float | None = None  # two-sided, against "no effect", where the method gives one
+
+    def scaled(self, factor: float) -> "Interval":
+        return Interval(self.estimate * factor, self.low * factor, self.high * factor, self.n, self.n_groups,
+                        self.level, self.method, self.p_value)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    def __str__(self) -> str:
+        return f"{self.estimate:.3g} [{self.low:.3g}, {self.high:.3g}]"
+
+
+def _group_index(groups, n: int):
+    if groups is None:
+        return [np.array([i]) for i in range(n)]
+    groups = np.asarray(groups)
+    if len(groups) != n:
+        raise ValueError(f"groups has {len(groups)} entries for {n} items")
+    _, inverse = np.unique(groups, return_inverse=True)
+    order = np.argsort(inverse, kind="stable")
+    bounds = np.flatnonzero(np.diff(inverse[order])) + 1
+    return np.split(order, bounds)
+
+
+def bootstrap_ci(statistic, *arrays, groups=None, n_boot: int = 2000, level: float = 0.95,
+                 seed: int = 0, null: float | None = 0.0) -> Interval:
+    """Percentile bootstrap interval of ``statistic(*arrays)``, resampling items or whole groups.
+
+    ``arrays`` are indexed together (one entry per test item); with ``groups`` (a speaker or
+    recording id per item) the bootstrap draws groups with replacement and keeps all their
+    items, which is what makes the interval honest when items cluster.  Replicates where the
+    statistic is undefined (e.g. an EER on a resample with one class) are dropped and counted.
+    With ``null`` set, a two-sided bootstrap p-value for "the statistic equals ``null``" is given
+    (twice the smaller tail share, the usual percentile-bootstrap test).
+    """
+    arrays = [np.asarray(a) for a in arrays]
+    n = len(arrays[0])
+    if any(len(a) != n for a in arrays):
+        raise ValueError("all arrays must have one entry per test item")
+    blocks = _group_index(groups, n)
+    estimate = float(statistic(*arrays))
+    rng = np.random.default_rng(seed)
+    reps = []
+    for _ in range(n_boot):
+        pick = rng.integers(0, len(blocks), len(blocks))
+        idx = np.concatenate([blocks[i] for i in pick])
+        try:
+            value = float(statistic(*(a[idx] for a in arrays)))
+        except ValueError:
+            continue
+        if np.isfinite(value):
+            reps.append(value)
+    if len(reps) < 0.9 * n_boot:
+        raise ValueError(f"the statistic was undefined in {n_boot - len(reps)} of {n_boot} resamples; "
+                         "use larger groups or more test items")
+    reps = np.asarray(reps)
+    alpha = (1 - level) / 2
+    low, high = np.quantile(reps, [alpha, 1 - alpha])
+    p = None
+    if null is not None:
+        p = float(min(1.0, 2 * min(np.mean(reps <= null), np.mean(reps >= null))))
+    return Interval(estimate, float(low), float(high), n, None if groups is None else len(blocks), level,
+                    f"percentile bootstrap over {'groups' if groups is not None else 'items'}, {n_boot} resamples",
+                    p)
+
+
+def paired_difference(statistic, y_true, pred_a, pred_b, groups=None, **kw) -> Interval:
+    """``statistic(y_true, pred_a) − statistic(y_true, pred_b)`` on the same test items, bootstrapped together.
+
+    Pairing removes the between-item variance both systems share; ``pred_*`` may be labels or scores.
+    """
+    def diff(y, a, b):
+        return statistic(y, a) - statistic(y, b)
+    out = bootstrap_ci(diff, y_true, pred_a, pred_b, groups=groups, **kw)
+    return Interval(out.estimate, out.low, out.high, out.n, out.n_groups, out.level,
+                    "paired " + out.method, out.p_value)
+
+
+def mean_ci(values, level: float = 0.95, null: float | None = 0.0) -> Interval:
+    """Student-t interval of the mean of independent replicates (seeds, folds, seed × fold)."""
+    from scipy import stats
+
+    v = np.asarray(list(values), dtype=float)
+    if len(v) < 2:
+        raise ValueError("a t-interval needs at least two replicates")
+    m, se = float(v.mean()), float(v.std(ddof=1) / np.sqrt(len(v)))
+    half = float(stats.t.ppf(0.5 + level / 2, len(v) - 1) * se)
+    p = None
+    if null is not None:
+        p = 1.0 if se == 0 and m == null else float(stats.ttest_1samp(v, null).pvalue) if se > 0 else 0.0
+    return Interval(m, m - half, m + half, len(v), None, level, f"t-interval over {len(v)} replicates", p)
+
+
+def binomial_ci(successes: int, n: int, level: float = 0.95) -> Interval:
+    """Proportion with its Wilson score interval (scipy), e.g. hit@5 over spoken requests."""
+    from scipy import stats
+
+    if n <= 0:
+        raise ValueError("a proportion needs n > 0")
+    ci = stats.binomtest(int(successes), int(n)).proportion_ci(confidence_level=level, method="wilson")
+    return Interval(successes / n, float(ci.low), float(ci.high), int(n), None, level, "Wilson score interval")
+
+
+def sign_test(differences) -> dict:
+    """Two-sided exact sign test on paired differences (ties dropped): how often A beat B."""
+    from scipy import stats
+
+    d = np.asarray(list(differences), dtype=float)
+    wins, losses = int((d > 0).sum()), int((d < 0).sum())
+    p = float(stats.binomtest(wins, wins + losses).pvalue) if wins + losses else 1.0
+    return {"wins": wins, "losses": losses, "ties": int((d == 0).sum()), "p_value": p}
+
+
+def mcnemar(correct_a, correct_b) -> dict:
+    """Exact McNemar test on two classifiers' per-item correctness (binomial on discordant items)."""
+    from scipy import stats
+
+    a, b = np.asarray(correct_a, bool), np.asarray(correct_b, bool)
+    only_a, only_b = int((a & ~b).sum()), int((~a & b).sum())
+    p = float(stats.binomtest(only_a, only_a + only_b).pvalue) if only_a + only_b else 1.0
+    return {"only_a_correct": only_a, "only_b_correct": only_b, "p_value": p}
+
+
+def nemenyi_critical_difference(k: int, n_blocks: int, alpha: float = 0.05) -> float:
+    """Critical difference of mean ranks (Demšar 2006): q_α √(k(k+1)/(6N)), q from the studentized range."""
+    from scipy import stats
+
+    q = stats.studentized_range.ppf(1 - alpha, k, np.inf) / np.sqrt(2)
+    return float(q * np.sqrt(k * (k + 1) / (6.0 * n_blocks)))
+
+
+def friedman_ranking(scores, higher_is_better: bool = True, alpha: float = 0.05, decimals: int = 9) -> dict:
+    """Rank many methods over blocks (tasks × ratios × seeds): Friedman test and Nemenyi critical difference.
+
+    ``scores``: DataFrame, one row per block, one column per method.  Scores are rounded to
+    ``decimals`` before ranking so that ties in discrete metrics stay ties (average ranks)
+    instead of being broken by floating-point noise.
+    """
+    import pandas as pd
+    from scipy import stats
+
+    s = pd.DataFrame(scores).astype(float).round(decimals)
+    if s.isna().any().any():
+        raise ValueError("every method needs a score in every block")
+    ranks = (-s if higher_is_better else s).rank(axis=1, method="average")
+    k, n = s.shape[1], s.shape[0]
+    statistic, p = stats.friedmanchisquare(*[s[c].to_numpy() for c in s.columns])
+    cd = nemenyi_critical_difference(k, n, alpha)
+    mean_ranks = ranks.mean().sort_values()
+    out = {"mean_ranks": mean_ranks.to_dict(), "friedman_chi2": float(statistic), "p_value": float(p),
+           "critical_difference": cd, "n_blocks": n, "k_methods": k, "alpha": alpha}
+    try:
+        import scikit_posthocs as sp
+
+        out["nemenyi_p"] = sp.posthoc_nemenyi_friedman(s.to_numpy()).set_axis(s.columns, axis=0) \
+            .set_axis(s.columns, axis=1)
+    except ImportError:
+        pass
+    return out

@@ -41,12 +41,31 @@ def code_version() -> dict:
 
 
 def lib_hash(files=None) -> str:
-    """Hash of lib's sources: of ``files`` (paths relative to the project) or of every module."""
+    """Hash of lib's code: of ``files`` (paths relative to the project) or of every module.
+
+    Each module is hashed as its normalised syntax tree without docstrings, so comments,
+    docstrings and formatting never invalidate a chapter's results; any change to what the
+    code does (a statement, a constant, a name) does.
+    """
     paths = sorted(ROOT / f for f in files) if files is not None else sorted((ROOT / "lib").rglob("*.py"))
     h = hashlib.sha256()
     for f in paths:
-        h.update(f.relative_to(ROOT).as_posix().encode() + b"\0" + (f.read_bytes() if f.exists() else b"<gone>"))
+        h.update(f.relative_to(ROOT).as_posix().encode() + b"\0" + (code_fingerprint(f) if f.exists() else b"<gone>"))
     return h.hexdigest()[:16]
+
+
+def code_fingerprint(path: Path) -> bytes:
+    """What a Python file does, without comments, docstrings or layout (``ast.dump`` of the stripped tree)."""
+    import ast
+
+    tree = ast.parse(Path(path).read_text())
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body
+                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree, annotate_fields=True, include_attributes=False).encode()
 
 
 def lib_modules_used() -> list[str]:
@@ -62,12 +81,15 @@ def lib_modules_used() -> list[str]:
 
 
 def package_versions() -> dict:
+    """Python and every installed distribution's version (what a re-run needs to match)."""
+    from importlib import metadata
+
     versions = {"python": platform.python_version()}
-    for name in ["numpy", "scipy", "sklearn", "librosa", "torch", "tensorflow", "imblearn", "pandas"]:
-        module = sys.modules.get(name)
-        if module is not None:
-            versions[name] = getattr(module, "__version__", "?")
-    return versions
+    for dist in metadata.distributions():
+        name = dist.metadata["Name"]
+        if name:
+            versions[name.lower()] = dist.version
+    return dict(sorted(versions.items()))
 
 
 def peak_memory_mib() -> float:
@@ -113,6 +135,7 @@ class Run:
         self.timings: dict[str, float] = {}
         self.notes: list[str] = []
         self.headlines: list[dict] = []
+        self.claims: list[dict] = []
 
     @property
     def artifacts(self) -> Path:
@@ -152,6 +175,24 @@ class Run:
         self.headlines = [h for h in self.headlines if h["quantity"] != quantity] + [row]
         return row
 
+    def claim(self, claim_id: str, interval, *, n_desc: str = "", comparable: bool | None = None,
+              note: str = "") -> dict:
+        """Fill one of the paper's claims (``book/claims.yml``) with our effect and its 95 % interval.
+
+        ``interval`` is a :class:`lib.metrics.Interval` (estimate, low, high, n, method); the
+        verdict is computed by :func:`lib.claims.judge`, never typed.  ``n_desc`` says what n
+        counts (e.g. "1,212 test clips × 3 seeds"); ``note`` is one line a reader needs.
+        """
+        from lib import claims
+
+        row = claims.judge(claim_id, interval.estimate, interval.low, interval.high, comparable)
+        if row["chapter"] != self.chapter:
+            raise claims.ClaimError(f"claim {claim_id!r} belongs to {row['chapter']}, not {self.chapter}")
+        row.update(n=int(interval.n), n_groups=interval.n_groups, n_desc=n_desc, method=interval.method,
+                   p_value=interval.p_value, level=interval.level, note=note)
+        self.claims = [c for c in self.claims if c["id"] != claim_id] + [row]
+        return row
+
     def log_table(self, name: str, df: pd.DataFrame) -> None:
         self.tables[name] = json.loads(df.to_json(orient="records"))
 
@@ -184,7 +225,10 @@ class Run:
             "timings_s": self.timings,
             "notes": self.notes,
             "headlines": self.headlines,
+            "claims": self.claims,
             "provenance": {
+                # 2: claims with intervals, result box, no plumbing on the page (tests/test_book_standard.py)
+                "reader_standard": 2 if self.claims or self.chapter == "00_data" else 1,
                 "code": code_version(),
                 "data_fingerprint": data.data_fingerprint(data.corpora_used()),
                 "data_dir": str(data.data_dir()),
@@ -292,3 +336,91 @@ def plot_learning_curves(history: pd.DataFrame, x: str = "epoch", metrics=None, 
         sns.lineplot(data=history, x=x, y=m, hue=hue, ax=ax, errorbar="sd")
         ax.set_title(m)
     return axes
+
+
+# --------------------------------------------------------------------------
+# What the reader sees: claims, the result box, tables without plumbing
+# --------------------------------------------------------------------------
+VERDICT_MARK = {"holds": "✅ holds", "contradicted": "❌ contradicted", "inconclusive": "➖ inconclusive",
+                "within": "within", "below": "below", "above": "above", "not comparable": "not comparable",
+                "awaiting re-run": "⏳ awaiting re-run"}
+
+
+def format_interval(row: dict, digits: int = 2) -> str:
+    return f"{row['estimate']:+.{digits}f} [{row['low']:+.{digits}f}, {row['high']:+.{digits}f}]" \
+        if row["kind"] == "relative" else \
+        f"{row['estimate']:.{digits}f} [{row['low']:.{digits}f}, {row['high']:.{digits}f}]"
+
+
+def verdict_text(row: dict) -> str:
+    text = VERDICT_MARK.get(row["verdict"], row["verdict"])
+    if row.get("direction"):
+        text += f" ({row['direction']})"
+    return text
+
+
+def claims_table(claims: list[dict], kind: str | None = None, digits: int = 2) -> pd.DataFrame:
+    """One row per filled claim: the paper's statement, our effect with its 95 % CI, n, the verdict."""
+    rows = []
+    for c in claims:
+        if kind and c["kind"] != kind:
+            continue
+        row = {"verdict": verdict_text(c), "claim (paper)": c["statement"]}
+        if c["kind"] == "absolute":
+            row["paper"] = f"{c['paper']:g}"
+            row["ours, 95 % CI"] = format_interval(c, digits)
+        else:
+            row["effect"] = c["effect"]
+            row["ours, 95 % CI"] = format_interval(c, digits)
+        row["n"] = c.get("n_desc") or str(c.get("n", ""))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def result_box(run: "Run", lead: str = "", evidence: str = "#claims-and-verdicts") -> str:
+    """MyST admonition summarising the chapter's answer (rendered under the title via ``glue``)."""
+    rel = [c for c in run.claims if c["kind"] == "relative"]
+    counts = {v: sum(c["verdict"] == v for c in rel) for v in ("holds", "contradicted", "inconclusive")}
+    lines = ["```{admonition} The answer, in short", ":class: tip", ""]
+    if lead:
+        lines += [lead, ""]
+    if rel:
+        lines += [f"**{counts['holds']} of {len(rel)} claims hold, {counts['contradicted']} contradicted, "
+                  f"{counts['inconclusive']} inconclusive** (95 % intervals; details [below]({evidence})).", ""]
+        for c in rel:
+            lines.append(f"- {verdict_text(c)} — {c['statement']} Ours: {c['effect']} = {format_interval(c)}"
+                         f" (n = {c.get('n_desc') or c.get('n')}).")
+    ab = [c for c in run.claims if c["kind"] == "absolute"]
+    if ab:
+        lines.append("")
+        for c in ab:
+            lines.append(f"- Paper's number: {c['statement']} {c['paper']:g}; ours {format_interval(c)} — "
+                         f"{verdict_text(c)}.")
+    lines += ["```"]
+    return "\n".join(lines)
+
+
+def publish_result_box(run: "Run", lead: str = "", evidence: str = "#claims-and-verdicts") -> str:
+    """Glue the result box as ``result_box`` so the chapter's first section shows it (myst-nb glue)."""
+    from IPython.display import Markdown
+    from myst_nb import glue
+
+    text = result_box(run, lead, evidence)
+    glue("result_box", Markdown(text), display=False)
+    return text
+
+
+def show_table(df: pd.DataFrame, digits: int | None = None):
+    """Display a table the book's way: Markdown, no index column, full notes, readable headers."""
+    from IPython.display import Markdown, display
+
+    if digits is not None:
+        df = df.round(digits)
+    display(Markdown(df.to_markdown(index=False)))
+
+
+def glue_value(name: str, value, fmt: str = "{}"):
+    """Glue one number for prose ({glue:text}`name`), so a sentence cannot go stale."""
+    from myst_nb import glue
+
+    glue(name, fmt.format(value), display=False)

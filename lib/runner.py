@@ -5,6 +5,7 @@
     python -m lib.runner build --profile book        # HTML from the executed notebooks
     python -m lib.runner book --profile book         # all + build (what `make book` calls)
     python -m lib.runner status --profile book       # which chapters would execute, and why
+    python -m lib.runner rekey --before OLD --after NEW   # carry results over a result-neutral lib change
 
 A run converts the jupytext chapter to a notebook (kernel ``python3``), executes
 it with papermill into a scratch folder, and only when every cell succeeded
@@ -149,6 +150,7 @@ def run_chapter(chapter: Path, profile: str, extra: dict | None = None, force: b
     results["runner"] = {"wall_time_s": round(time.time() - started, 1), "profile": profile}
     report.write_json_atomic(results_file, results)
 
+    hide_machinery(out_nb)
     # Machine-specific absolute paths would make the committed outputs differ between machines:
     # show them relative to the data setting and the project instead.
     for file in (out_nb, results_file):
@@ -173,6 +175,21 @@ def run_chapter(chapter: Path, profile: str, extra: dict | None = None, force: b
     return "ran"
 
 
+def hide_machinery(notebook_path: Path) -> None:
+    """Keep the parameters cells (the chapter's and papermill's injected one) off the rendered page.
+
+    They stay in the notebook, so a reader re-running it in JupyterLab still sees and edits them.
+    """
+    import nbformat
+
+    nb = nbformat.read(notebook_path, as_version=4)
+    for cell in nb.cells:
+        tags = cell.metadata.setdefault("tags", [])
+        if ("parameters" in tags or "injected-parameters" in tags) and "remove-cell" not in tags:
+            tags.append("remove-cell")
+    nbformat.write(nb, notebook_path)
+
+
 def portable_paths(text: str) -> str:
     """Replace this machine's data folder and project folder by ``$AUDIO_REPRO_DATA`` and ``.``."""
     from lib import data
@@ -183,6 +200,70 @@ def portable_paths(text: str) -> str:
         text = re.sub(re.escape(absolute) + r"(?![\w.-])", lambda _: shown, text)
     # Notebooks executed before the runner stopped injecting data_dir: keep them re-runnable.
     return text.replace('data_dir = \\"$AUDIO_REPRO_DATA\\"', "data_dir = None")
+
+
+TIMING_METRICS = ("scaling/", "time", "latency", "throughput", "per_s", "real_time_factor", "memory")
+
+
+def comparable_metrics(results: dict) -> dict:
+    """A results file's metrics without the ones that measure speed or memory (those vary run to run)."""
+    return {k: v["per_seed"] for k, v in results["metrics"].items() if not any(t in k for t in TIMING_METRICS)}
+
+
+def rekey(profile: str, before: Path, after: Path, chapters=None) -> list[str]:
+    """Carry ``profile``'s committed results over a result-neutral ``lib`` change, with evidence.
+
+    A chapter qualifies when (1) its stored run key differs from the current one only in the
+    ``lib`` hash (its own source, parameters and data are unchanged) and (2) its ``smoke``
+    results computed with the old code (``before``: a results folder, e.g. from a worktree of
+    the previous commit) and with the current code (``after``) agree in every metric that is not
+    a timing.  Its results file then gets the current key and a ``rekeyed`` record saying so.
+    Returns the chapters re-keyed; prints why the others were not.
+    """
+    from lib import report
+
+    done = []
+    for chapter in chapter_list():
+        if chapters and not any(c in chapter.stem for c in chapters):
+            continue
+        res = results_path(chapter, profile)
+        if not res.exists():
+            continue
+        stored = json.loads(res.read_text())
+        params = {"profile": profile}
+        if stored.get("run_key", {}).get("params") != params:
+            print(f"[keep] {chapter.name}: run with extra parameters; re-run it instead")
+            continue
+        modules = stored["provenance"]["code"]["lib_modules"]
+        corpora = sorted(stored["provenance"]["data_fingerprint"])
+        current = run_key(chapter, params, corpora, modules)
+        old = stored.get("run_key", {})
+        if old == current:
+            print(f"[same] {chapter.name}: already up to date")
+            continue
+        changed = sorted(k for k in current if current[k] != old.get(k))
+        if changed != ["lib_sha256"]:
+            print(f"[keep] {chapter.name}: {', '.join(changed)} changed, not only lib; re-run it")
+            continue
+        b, a = Path(before) / f"{chapter.stem}.json", Path(after) / f"{chapter.stem}.json"
+        if not (b.exists() and a.exists()):
+            print(f"[keep] {chapter.name}: no smoke results before/after ({b}, {a})")
+            continue
+        mb, ma = comparable_metrics(json.loads(b.read_text())), comparable_metrics(json.loads(a.read_text()))
+        if mb != ma:
+            diff = sorted(k for k in set(mb) | set(ma) if mb.get(k) != ma.get(k))
+            print(f"[keep] {chapter.name}: smoke results differ in {len(diff)} metrics (e.g. {diff[:3]}); re-run it")
+            continue
+        stored.setdefault("rekeyed", []).append({
+            "from": old, "to": current, "utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "evidence": f"smoke results identical before and after the lib change: {len(ma)} metrics "
+                        f"(timings excluded); before = {json.loads(b.read_text())['provenance']['code']['git_commit']}",
+        })
+        stored["run_key"] = current
+        report.write_json_atomic(res, stored)
+        print(f"[rekey] {chapter.name}: {len(ma)} smoke metrics identical; key carried over")
+        done.append(chapter.name)
+    return done
 
 
 def run_all(profile: str, extra: dict | None = None, force: bool = False, only=None) -> list[str]:
@@ -251,11 +332,13 @@ def _parse_params(pairs):
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lib.runner", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("command", choices=["run", "all", "build", "book", "status"])
+    parser.add_argument("command", choices=["run", "all", "build", "book", "status", "rekey"])
     parser.add_argument("chapter", nargs="*", help="chapter file(s) for `run`; name filters for `all`/`book`")
     parser.add_argument("--profile", default="book", choices=PROFILES)
     parser.add_argument("-p", "--param", action="append", help="extra parameter key=value (JSON values)")
     parser.add_argument("--force", action="store_true", help="execute even when nothing changed")
+    parser.add_argument("--before", help="rekey: smoke results folder computed with the old code")
+    parser.add_argument("--after", help="rekey: smoke results folder computed with the current code")
     args = parser.parse_args(argv)
     extra = _parse_params(args.param)
     try:
@@ -266,6 +349,11 @@ def main(argv=None) -> int:
                 stale += not fresh
                 print(f"{'up to date' if fresh else 'would run ':10s}  {chapter.name}")
             return 1 if stale else 0
+        if args.command == "rekey":
+            if not (args.before and args.after):
+                parser.error("`rekey` needs --before and --after results folders")
+            rekey(args.profile, Path(args.before), Path(args.after), args.chapter)
+            return 0
         if args.command == "run":
             if not args.chapter:
                 parser.error("`run` needs a chapter file")

@@ -1,4 +1,11 @@
-"""The book's scoreboard: every chapter's headline numbers beside the paper's, from the results files."""
+"""The book's scoreboard and front-page table, generated from the claims and the results files.
+
+Claims first: per paper, how many of its claims hold, are contradicted, are inconclusive or
+await a re-run; then one row per claim (the paper's statement, our effect with its 95 %
+interval, n, the computed verdict); then the paper's absolute numbers with their
+comparability.  A claim that a chapter's committed results do not fill shows as "awaiting
+re-run" — never an old tolerance verdict.  Nothing here is edited by hand.
+"""
 from __future__ import annotations
 
 import json
@@ -6,48 +13,126 @@ from pathlib import Path
 
 import pandas as pd
 
+from lib import claims as C
+from lib.report import VERDICT_MARK, format_interval, verdict_text
+
 ROOT = Path(__file__).resolve().parents[1]
+RELATIVE = ("holds", "contradicted", "inconclusive", "awaiting re-run")
 
 
-def collect(profile: str, results_dir: Path | None = None) -> pd.DataFrame:
-    """One row per headline number declared by any chapter's results file (``run.headline``)."""
+def _results(profile: str, results_dir: Path | None) -> dict[str, dict]:
+    folder = results_dir or ROOT / "book" / "results" / profile
+    return {f.stem: json.loads(f.read_text()) for f in sorted(Path(folder).glob("*.json"))}
+
+
+def collect(profile: str, results_dir: Path | None = None, claims_dir: Path | None = None) -> pd.DataFrame:
+    """One row per catalogued claim, filled from the chapter's results where it has filled it."""
+    results = _results(profile, results_dir)
     rows = []
-    for file in sorted((results_dir or ROOT / "book" / "results" / profile).glob("*.json")):
-        res = json.loads(file.read_text())
+    for claim_id, claim in C.catalogue(claims_dir).items():
+        res = results.get(claim["chapter"], {})
+        filled = {c["id"]: c for c in res.get("claims", [])}.get(claim_id)
+        row = {**claim, "verdict": C.AWAITING, "estimate": None, "low": None, "high": None, "n_desc": "",
+               "run": ""}
+        if filled:
+            row.update({k: filled.get(k) for k in ("verdict", "estimate", "low", "high", "direction")})
+            row["n_desc"] = filled.get("n_desc") or str(filled.get("n", ""))
+            prov = res["provenance"]
+            row["run"] = f"{prov['finished_utc'][:10]}, {prov['code']['git_commit']}"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def _chapter_link(chapter: str, profile: str, text: str | None = None) -> str:
+    return f"{{doc}}`{text or chapter} </book/executed/{profile}/{chapter}>`"
+
+
+def _ours(row) -> str:
+    if row["verdict"] == C.AWAITING:
+        return "—"
+    return format_interval(row)
+
+
+def paper_summary(table: pd.DataFrame, profile: str) -> pd.DataFrame:
+    papers = C.papers()
+    out = []
+    for chapter, group in table.groupby("chapter", sort=True):
+        rel = group[group["kind"] == "relative"]
+        counts = {v: int((rel["verdict"] == v).sum()) for v in RELATIVE}
+        p = papers.get(chapter, {"paper": "", "title": chapter})
+        out.append({
+            "paper": f"[{p['paper']}] {p['title']}" if not str(p["paper"]).count(",") else p["title"],
+            "claims": " · ".join(f"{counts[v]} {v}" for v in RELATIVE if counts[v]) or "none written down",
+            "chapter": _chapter_link(chapter, profile, "read"),
+        })
+    return pd.DataFrame(out)
+
+
+def previous_headlines(profile: str, results_dir: Path | None = None) -> pd.DataFrame:
+    """Numbers of chapters not yet re-run under the claims standard: shown as history, without a verdict."""
+    rows = []
+    for stem, res in _results(profile, results_dir).items():
+        if res.get("claims"):
+            continue
         for h in res.get("headlines", []):
-            ours = f"{h['ours_mean']:.2f} ± {h['ours_std']:.2f}" if h["n_seeds"] > 1 else f"{h['ours_mean']:.2f} (1 seed)"
-            rows.append({
-                "chapter": res["chapter"],
-                "quantity": h["quantity"],
-                "paper": "—" if h["paper"] is None else f"{h['paper']:.2f}",
-                "ours (mean ± std)": ours,
-                "ours − paper": "—" if h["paper"] is None else f"{h['ours_mean'] - h['paper']:+.2f}",
-                "data used": h["data_used"],
-                "verdict": h["verdict"] + (f": {h['reason']}" if h.get("reason") else ""),
-                "run": f"{res['provenance']['finished_utc'][:10]}, {res['provenance']['code']['git_commit']}",
-            })
-    return pd.DataFrame(rows, columns=["chapter", "quantity", "paper", "ours (mean ± std)", "ours − paper",
-                                       "data used", "verdict", "run"])
+            ours = f"{h['ours_mean']:.2f}" + (f" ± {h['ours_std']:.2f} (sd, {h['n_seeds']} seeds)"
+                                              if h["n_seeds"] > 1 else " (1 seed)")
+            rows.append({"chapter": stem, "quantity": h["quantity"],
+                         "paper": "—" if h["paper"] is None else f"{h['paper']:g}", "previous run": ours})
+    return pd.DataFrame(rows)
 
 
-def write(profile: str, results_dir: Path | None = None, out: Path | None = None) -> Path:
-    """Regenerate ``book/scoreboard.md`` (never edited by hand)."""
+def write(profile: str, results_dir: Path | None = None, out: Path | None = None,
+          papers_out: Path | None = None) -> Path:
+    """Regenerate ``book/scoreboard.md`` and the front page's ``book/_generated/papers.md``."""
     table = collect(profile, results_dir)
-    text = [
-        "# Scoreboard",
-        "",
-        "Generated by `lib/scoreboard.py` from the chapters' results files at build time "
-        f"(profile `{profile}`); do not edit by hand. Each row is one headline number of a paper, "
-        "the paper's value beside ours (mean ± std over seeds), the data we actually used, and a verdict "
-        "computed from the gap and the tolerance the chapter states.",
-        "",
-    ]
-    if table.empty:
-        text.append("No chapter has declared headline numbers yet.")
-    else:
-        text.append(table.to_markdown(index=False))
+    summary = paper_summary(table, profile)
+    vocab = ("**Verdicts.** A claim of the paper *holds* when our 95 % interval for its effect lies on the "
+             "claimed side of no effect, is *contradicted* when it lies on the other side, and is "
+             "*inconclusive* when it includes no effect. A number of the paper is *within*, *below* or "
+             "*above* ours by our interval, or *not comparable* when our corpus or protocol differs "
+             "(then the relative claims carry the verdict). *Awaiting re-run*: the chapter has not yet "
+             "been re-run under this standard.")
+    text = ["# Scoreboard", "",
+            f"Generated by `lib/scoreboard.py` from `book/claims/*.yml` and the chapters' results "
+            f"(profile `{profile}`) at every build; never edited by hand.", "", vocab, "",
+            "## Per paper", "", summary.to_markdown(index=False), ""]
+    text += ["## Every claim", ""]
+    for chapter, group in table.groupby("chapter", sort=True):
+        text += [f"### {_chapter_link(chapter, profile, C.papers().get(chapter, {}).get('title', chapter))}", ""]
+        rel = group[group["kind"] == "relative"]
+        if len(rel):
+            t = pd.DataFrame({"verdict": [verdict_text(r) if r["verdict"] != C.AWAITING else
+                                          VERDICT_MARK[C.AWAITING] for _, r in rel.iterrows()],
+                              "claim": rel["statement"].to_list(),
+                              "ours: effect, 95 % CI": [f"{r['effect']}: {_ours(r)}" if r["verdict"] != C.AWAITING
+                                                        else "—" for _, r in rel.iterrows()],
+                              "n": rel["n_desc"].to_list()})
+            text += [t.to_markdown(index=False), ""]
+        ab = group[group["kind"] == "absolute"]
+        if len(ab):
+            t = pd.DataFrame({"paper's number": [f"{r['statement']}: {r['paper']:g}" for _, r in ab.iterrows()],
+                              "ours, 95 % CI": [_ours(r) for _, r in ab.iterrows()],
+                              "verdict": [verdict_text(r) if r["verdict"] != C.AWAITING else
+                                          VERDICT_MARK[C.AWAITING] for _, r in ab.iterrows()]})
+            text += ["Absolute numbers:", "", t.to_markdown(index=False), ""]
+    prev = previous_headlines(profile, results_dir)
+    if len(prev):
+        text += ["## Numbers from runs before the claims standard", "",
+                 "These chapters' committed runs predate the claims standard: their numbers are shown as "
+                 "they were recorded (mean ± sd over seeds, no interval, no verdict) until the chapter is "
+                 "re-run.", "", prev.to_markdown(index=False), ""]
     out = out or ROOT / "book" / "scoreboard.md"
-    new = "\n".join(text) + "\n"
-    if not out.exists() or out.read_text() != new:
-        out.write_text(new)
+    _write_if_changed(out, "\n".join(text))
+    papers_out = papers_out or ROOT / "book" / "_generated" / "papers.md"
+    front = ["Claims per paper (generated from the results at every build; details on the "
+             "{doc}`scoreboard </book/scoreboard>`):", "", summary.to_markdown(index=False)]
+    _write_if_changed(papers_out, "\n".join(front))
     return out
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = text.rstrip() + "\n"
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)

@@ -66,21 +66,25 @@ def test_mixup_mixes_features_and_labels():
 
 
 def test_scoreboard_follows_the_results_files(tmp_path):
+    """Claims a results file has not filled read "awaiting re-run"; filled ones show the computed verdict."""
     from lib import scoreboard
+    from lib.metrics import Interval
 
-    run = report.Run("99_probe", {"profile": "book"}, tmp_path / "run")
-    for s, v in enumerate([0.80, 0.82, 0.81]):
-        run.log("acc", v, seed=s)
-    run.headline("accuracy (%)", "acc", paper=92.39, tolerance=2.0, data_used="mirror", scale=100,
-                 reason="less training data")
     results = tmp_path / "results"
     results.mkdir()
-    (results / "99_probe.json").write_text((run.save()).read_text())
-    page = scoreboard.write("book", results, tmp_path / "scoreboard.md").read_text()
-    assert "92.39" in page and "81.00 ± 1.00" in page and "not reproduced" in page and "-11.39" in page
-    # Change the results: the page changes with them.
-    run.log("acc", 0.93, seed=0), run.log("acc", 0.92, seed=1), run.log("acc", 0.92, seed=2)
-    run.headline("accuracy (%)", "acc", paper=92.39, tolerance=2.0, data_used="mirror", scale=100)
-    (results / "99_probe.json").write_text((run.save()).read_text())
-    page = scoreboard.write("book", results, tmp_path / "scoreboard.md").read_text()
-    assert "reproduced" in page and "not reproduced" not in page
+    out, front = tmp_path / "scoreboard.md", tmp_path / "papers.md"
+    page = scoreboard.write("book", results, out, front).read_text()
+    assert "SMOTEENN resampling lifts" in page and "awaiting re-run" in page and "holds" not in page.split("## Every")[1]
+
+    run = report.Run("05_pdds_emotion", {"profile": "book"}, tmp_path / "run")
+    run.claim("pdds_raises_ua", Interval(1.0, -0.5, 2.5, 535, 10, method="speaker bootstrap"), n_desc="535 utterances")
+    (results / "05_pdds_emotion.json").write_text(run.save().read_text())
+    page = scoreboard.write("book", results, out, front).read_text()
+    assert "+1.00 [-0.50, +2.50]" in page and "inconclusive" in page and "535 utterances" in page
+    assert "1 inconclusive" in front.read_text()
+
+    # The data change, the verdict follows.
+    run.claim("pdds_raises_ua", Interval(4.0, 2.0, 6.0, 535, 10), n_desc="535 utterances")
+    (results / "05_pdds_emotion.json").write_text(run.save().read_text())
+    page = scoreboard.write("book", results, out, front).read_text()
+    assert "+4.00 [+2.00, +6.00]" in page and "1 holds" in front.read_text()
