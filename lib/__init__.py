@@ -2,4 +2,5 @@
 
 Each chapter imports the modules it needs, e.g. ``from lib import data, features, metrics, report``.
 """
+
 __all__ = ["data", "features", "balancing", "metrics", "report", "models"]

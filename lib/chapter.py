@@ -14,6 +14,7 @@ What the reader must not see (warnings on stderr, TensorFlow's start-up log line
 bars) is kept out of the page here; each warning is recorded in the results' notes instead, so
 a warning that matters can be turned into a sentence in the chapter.
 """
+
 from __future__ import annotations
 
 import logging
@@ -48,11 +49,20 @@ def use_book_style() -> None:
     import seaborn as sns
 
     sns.set_theme(style="whitegrid", context="paper", palette="colorblind", font_scale=1.1)
-    mpl.rcParams.update({
-        "figure.figsize": (FIGURE_WIDTH_IN, 3.4), "figure.dpi": FIGURE_DPI, "savefig.dpi": FIGURE_DPI,
-        "legend.frameon": False, "axes.titlesize": 11, "axes.labelsize": 10, "xtick.labelsize": 9,
-        "ytick.labelsize": 9, "legend.fontsize": 9, "figure.constrained_layout.use": True,
-    })
+    mpl.rcParams.update(
+        {
+            "figure.figsize": (FIGURE_WIDTH_IN, 3.4),
+            "figure.dpi": FIGURE_DPI,
+            "savefig.dpi": FIGURE_DPI,
+            "legend.frameon": False,
+            "axes.titlesize": 11,
+            "axes.labelsize": 10,
+            "xtick.labelsize": 9,
+            "ytick.labelsize": 9,
+            "legend.fontsize": 9,
+            "figure.constrained_layout.use": True,
+        }
+    )
 
 
 def set_threads(n: int | None = None) -> int:
@@ -91,8 +101,17 @@ def _record_warnings(run: report.Run) -> None:
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 
-def start(chapter: str, profile: str, sizes: dict[str, dict], *, seed: int = 0, output_dir=None,
-          data_dir=None, extra_params: dict | None = None, threads: int | None = None) -> Chapter:
+def start(
+    chapter: str,
+    profile: str,
+    sizes: dict[str, dict],
+    *,
+    seed: int = 0,
+    output_dir=None,
+    data_dir=None,
+    extra_params: dict | None = None,
+    threads: int | None = None,
+) -> Chapter:
     """Open a chapter: data setting, sizes of ``profile``, seeds, threads, plot style and its Run.
 
     ``sizes`` maps each profile (smoke, book, full) to the only things a profile may change
@@ -110,8 +129,7 @@ def start(chapter: str, profile: str, sizes: dict[str, dict], *, seed: int = 0, 
     seeds = [seed + k for k in range(int(size.get("n_seeds", 1)))]
     n_threads = set_threads(threads)
     use_book_style()
-    params = {"profile": profile, "seed": seed, "seeds": seeds, "threads": n_threads, **size,
-              **(extra_params or {})}
+    params = {"profile": profile, "seed": seed, "seeds": seeds, "threads": n_threads, **size, **(extra_params or {})}
     run = report.Run(chapter, params, output_dir)
     _record_warnings(run)
     return Chapter(run=run, profile=profile, size=size, seeds=seeds, threads=n_threads, params=params)

@@ -12,6 +12,7 @@ verdict is computed here, with a fixed vocabulary:
   interval — or **not comparable** when our corpus or protocol differs from the paper's, in
   which case the relative claims carry the verdict.
 """
+
 from __future__ import annotations
 
 from functools import cache
@@ -96,8 +97,9 @@ def absolute_verdict(low: float, high: float, paper: float, comparable: bool) ->
     return WITHIN if low <= paper <= high else BELOW if high < paper else ABOVE
 
 
-def judge(claim_id: str, estimate: float, low: float, high: float, comparable: bool | None = None,
-          path: Path | None = None) -> dict:
+def judge(
+    claim_id: str, estimate: float, low: float, high: float, comparable: bool | None = None, path: Path | None = None
+) -> dict:
     """The catalogue entry of ``claim_id`` with our effect, interval and the computed verdict."""
     cat = catalogue(path)
     if claim_id not in cat:

@@ -11,6 +11,7 @@ Audio is read with soundfile.  A file may exist as ``.wav``, ``.flac`` or
 ``.opus`` for the same stem (the offline mirror stores Opus, the official
 archives WAV/FLAC); :func:`resolve_audio` finds whichever exists.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -22,7 +23,7 @@ import urllib.request
 import warnings
 import zipfile
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -93,11 +94,19 @@ CORPORA: dict[str, Corpus] = {
             "official testing/validation lists.",
             (
                 # The official 12-class test set (sha256 from tensorflow/datasets url_checksums) ...
-                Archive("http://download.tensorflow.org/data/speech_commands_test_set_v0.02.tar.gz", "sha256",
-                        "cc2a00c1147c2254e9be3fa0f779d8c17421dc349b86366567a8edfa9acd51df", 112563277),
+                Archive(
+                    "http://download.tensorflow.org/data/speech_commands_test_set_v0.02.tar.gz",
+                    "sha256",
+                    "cc2a00c1147c2254e9be3fa0f779d8c17421dc349b86366567a8edfa9acd51df",
+                    112563277,
+                ),
                 # ... and the full dataset (training words, _background_noise_, official lists; profile `full`).
-                Archive("http://download.tensorflow.org/data/speech_commands_v0.02.tar.gz", "sha256",
-                        "af14739ee7dc311471de98f5f9d2c9191b18aedfe957f4a6ff791c709868ff58", 2428923189),
+                Archive(
+                    "http://download.tensorflow.org/data/speech_commands_v0.02.tar.gz",
+                    "sha256",
+                    "af14739ee7dc311471de98f5f9d2c9191b18aedfe957f4a6ff791c709868ff58",
+                    2428923189,
+                ),
             ),
             citation="Warden, P. (2018). Speech Commands: A dataset for limited-vocabulary speech recognition. arXiv:1804.03209.",
         ),
@@ -109,8 +118,11 @@ CORPORA: dict[str, Corpus] = {
             "Non-keyword words used to enlarge `_unknown_`; official v0.01 lists.",
             (
                 # md5 from pytorch/audio torchaudio/datasets/checksums/SPEECHCOMMANDS.txt
-                Archive("http://download.tensorflow.org/data/speech_commands_v0.01.tar.gz", "md5",
-                        "3cd23799cb2bbdec517f1cc028f8d43c"),
+                Archive(
+                    "http://download.tensorflow.org/data/speech_commands_v0.01.tar.gz",
+                    "md5",
+                    "3cd23799cb2bbdec517f1cc028f8d43c",
+                ),
             ),
             citation="Warden, P. (2018). arXiv:1804.03209.",
         ),
@@ -121,8 +133,9 @@ CORPORA: dict[str, Corpus] = {
             16000,
             "8 keywords (no on/off) from speakers outside the official test portion.",
             (
-                Archive("http://storage.googleapis.com/download.tensorflow.org/data/mini_speech_commands.zip",
-                        None, None),
+                Archive(
+                    "http://storage.googleapis.com/download.tensorflow.org/data/mini_speech_commands.zip", None, None
+                ),
             ),
             citation="Warden, P. (2018). arXiv:1804.03209.",
         ),
@@ -133,8 +146,14 @@ CORPORA: dict[str, Corpus] = {
             16000,
             "LibriSpeech/train-clean-5/<spk>/<chapter>/<utt> with *.trans.txt transcripts.",
             # md5 from openslr resources/31/md5sum.txt (also PaddleSpeech's recipe)
-            (Archive("https://www.openslr.org/resources/31/train-clean-5.tar.gz", "md5",
-                     "5df7d4e78065366204ca6845bb08f490", 332954390),),
+            (
+                Archive(
+                    "https://www.openslr.org/resources/31/train-clean-5.tar.gz",
+                    "md5",
+                    "5df7d4e78065366204ca6845bb08f490",
+                    332954390,
+                ),
+            ),
             citation="Panayotov, V. et al. (2015). LibriSpeech: an ASR corpus based on public domain audio books. ICASSP.",
         ),
         Corpus(
@@ -145,12 +164,24 @@ CORPORA: dict[str, Corpus] = {
             "LibriSpeech/<subset>/<spk>/<chapter>/<utt>.flac with *.trans.txt transcripts.",
             # sha256 from tensorflow/datasets url_checksums/librispeech.txt (also torchaudio)
             (
-                Archive("https://www.openslr.org/resources/12/train-clean-100.tar.gz", "sha256",
-                        "d4ddd1d5a6ab303066f14971d768ee43278a5f2a0aa43dc716b0e64ecbbbf6e2", 6387309499),
-                Archive("https://www.openslr.org/resources/12/dev-clean.tar.gz", "sha256",
-                        "76f87d090650617fca0cac8f88b9416e0ebf80350acb97b343a85fa903728ab3", 337926286),
-                Archive("https://www.openslr.org/resources/12/test-clean.tar.gz", "sha256",
-                        "39fde525e59672dc6d1551919b1478f724438a95aa55f874b576be21967e6c23", 346663984),
+                Archive(
+                    "https://www.openslr.org/resources/12/train-clean-100.tar.gz",
+                    "sha256",
+                    "d4ddd1d5a6ab303066f14971d768ee43278a5f2a0aa43dc716b0e64ecbbbf6e2",
+                    6387309499,
+                ),
+                Archive(
+                    "https://www.openslr.org/resources/12/dev-clean.tar.gz",
+                    "sha256",
+                    "76f87d090650617fca0cac8f88b9416e0ebf80350acb97b343a85fa903728ab3",
+                    337926286,
+                ),
+                Archive(
+                    "https://www.openslr.org/resources/12/test-clean.tar.gz",
+                    "sha256",
+                    "39fde525e59672dc6d1551919b1478f724438a95aa55f874b576be21967e6c23",
+                    346663984,
+                ),
             ),
             citation="Panayotov, V. et al. (2015). ICASSP.",
         ),
@@ -163,8 +194,12 @@ CORPORA: dict[str, Corpus] = {
             "baby_cry is mostly 8 kHz (Donate-a-Cry).",
             (
                 # md5 from soundata's urbansound8k loader
-                Archive("https://zenodo.org/record/1203745/files/UrbanSound8K.tar.gz", "md5",
-                        "9aa69802bbf37fb986f71ec1483a196e", 6023741708),
+                Archive(
+                    "https://zenodo.org/record/1203745/files/UrbanSound8K.tar.gz",
+                    "md5",
+                    "9aa69802bbf37fb986f71ec1483a196e",
+                    6023741708,
+                ),
                 # GitHub branch archives are not byte-stable: no digest can be pinned.
                 Archive("https://github.com/karolpiczak/ESC-50/archive/master.zip", None, None),
             ),
@@ -186,8 +221,7 @@ CORPORA: dict[str, Corpus] = {
             "ODbL 1.0 + DbCL 1.0",
             None,
             "tabulatedVotes.csv / summaryTable.csv; voice-only rows in manifest.csv.",
-            (Archive("https://github.com/CheyneyComputerScience/CREMA-D/archive/refs/heads/master.zip",
-                     None, None),),
+            (Archive("https://github.com/CheyneyComputerScience/CREMA-D/archive/refs/heads/master.zip", None, None),),
             citation="Cao, H. et al. (2014). CREMA-D: Crowd-sourced emotional multimodal actors dataset. IEEE TAC.",
         ),
         Corpus(
@@ -211,8 +245,10 @@ def data_dir() -> Path:
     if not value:
         return DEFAULT_DATA_DIR
     if "$" in value:
-        raise DataMissingError(f"{DATA_ENV}={value!r} still holds an unexpanded variable; set it to a folder, "
-                               f"e.g. export {DATA_ENV}=../shared/data")
+        raise DataMissingError(
+            f"{DATA_ENV}={value!r} still holds an unexpanded variable; set it to a folder, "
+            f"e.g. export {DATA_ENV}=../shared/data"
+        )
     # A relative setting means "relative to the project", wherever the kernel started (JupyterLab
     # starts kernels in chapters/, papermill in the project root): one answer for both.
     path = Path(value).expanduser()
@@ -234,17 +270,13 @@ def corpus_dir(name: str, download: bool | None = None) -> Path:
         for archive in corpus.archives:
             fetch_archive(archive, folder)
         return folder
-    how = (
-        f"set {DATA_ENV} to a folder containing '{name}/' (for example the offline mirror ../shared/data)"
-    )
+    how = f"set {DATA_ENV} to a folder containing '{name}/' (for example the offline mirror ../shared/data)"
     if corpus.downloadable:
         how += f", or set {DOWNLOAD_ENV}=1 on a machine with internet to fetch {corpus.archives[0].url}"
     elif corpus.archives:
         how += f"; the official source is {corpus.archives[0].url} (no published checksum: download it yourself)"
     setting = os.environ.get(DATA_ENV, f"unset, default {DEFAULT_DATA_DIR}")
-    raise DataMissingError(
-        f"corpus '{name}' not found at {folder} ({DATA_ENV} is {setting}). To fix: {how}."
-    )
+    raise DataMissingError(f"corpus '{name}' not found at {folder} ({DATA_ENV} is {setting}). To fix: {how}.")
 
 
 # --------------------------------------------------------------------------
@@ -260,6 +292,10 @@ def file_digest(path: Path, algorithm: str) -> str:
 
 def download(url: str, dest: Path, algorithm: str | None, digest: str | None, timeout: float = 60) -> Path:
     """Download ``url`` to ``dest`` and verify it.
+
+    Written here rather than with pooch (which librosa already installs) because pooch
+    restarts an interrupted download from zero: for the 6 GB LibriSpeech and the 2.3 GB
+    Speech Commands archives, resuming matters.  The digest check is the same as pooch's.
 
     An interrupted download leaves ``dest.part``; the next call resumes it with an
     HTTP Range request (or restarts if the server ignores the range).  A file whose
@@ -366,6 +402,7 @@ def load_many(paths, sr: int = 16000, n_jobs: int = 1) -> list[np.ndarray]:
 
 def scan_audio(paths, n_jobs: int = 2) -> pd.DataFrame:
     """Decode every file; returns one row per rejected file with the reason (never drops silently)."""
+
     def check(p):
         try:
             load_audio(p, sr=None)
@@ -409,8 +446,15 @@ def _librispeech_from_layout(folder: Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-EMODB_EMOTIONS = {"W": "anger", "L": "boredom", "E": "disgust", "A": "fear", "F": "happiness", "T": "sadness",
-                  "N": "neutral"}
+EMODB_EMOTIONS = {
+    "W": "anger",
+    "L": "boredom",
+    "E": "disgust",
+    "A": "fear",
+    "F": "happiness",
+    "T": "sadness",
+    "N": "neutral",
+}
 
 
 def _emodb_from_layout(folder: Path) -> pd.DataFrame:
@@ -418,8 +462,15 @@ def _emodb_from_layout(folder: Path) -> pd.DataFrame:
     for f in sorted((folder / "wav").iterdir()):
         if f.suffix.lower() not in AUDIO_EXTENSIONS or len(f.stem) != 7:
             continue
-        rows.append({"path": f"wav/{f.name}", "speaker": f.stem[:2], "text": f.stem[2:5],
-                     "emotion": EMODB_EMOTIONS[f.stem[5]], "version": f.stem[6]})
+        rows.append(
+            {
+                "path": f"wav/{f.name}",
+                "speaker": f.stem[:2],
+                "text": f.stem[2:5],
+                "emotion": EMODB_EMOTIONS[f.stem[5]],
+                "version": f.stem[6],
+            }
+        )
     df = pd.DataFrame(rows)
     ratings = folder / "erkennung.txt"
     if ratings.exists():
@@ -493,8 +544,9 @@ def _resolve_duplicates(df: pd.DataFrame, file: Path, policy: str) -> pd.DataFra
         keep[rows.index.drop(best)] = False
     dropped = df.loc[~keep, "path"].tolist()
     df.attrs["duplicates"] = dropped
-    warnings.warn(f"{file}: {len(dropped)} duplicate row(s) dropped, kept the row matching the file: {names[:5]}",
-                  stacklevel=3)
+    warnings.warn(
+        f"{file}: {len(dropped)} duplicate row(s) dropped, kept the row matching the file: {names[:5]}", stacklevel=3
+    )
     out = df[keep].reset_index(drop=True)
     out.attrs["duplicates"] = dropped
     return out
@@ -521,8 +573,9 @@ def read_table(path: str | os.PathLike, **kwargs) -> pd.DataFrame:
         df = pd.read_csv(path, engine="python", on_bad_lines="warn", **kwargs)
     messages = [str(w.message).strip() for w in caught if issubclass(w.category, pd.errors.ParserWarning)]
     bad.extend(messages)
-    warnings.warn(f"{path}: {len(bad) or 1} malformed row(s) skipped ({first_error}; {'; '.join(bad)[:200]})",
-                  stacklevel=2)
+    warnings.warn(
+        f"{path}: {len(bad) or 1} malformed row(s) skipped ({first_error}; {'; '.join(bad)[:200]})", stacklevel=2
+    )
     df.attrs["bad_lines"] = len(bad) or 1
     return df
 
@@ -548,7 +601,7 @@ def corpora_used() -> list[str]:
     return sorted(_USED)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _fingerprint(folder: str, mtime: float) -> dict:
     h = hashlib.sha256()
     n = size = 0
@@ -570,9 +623,7 @@ def fingerprint(name: str) -> dict:
 
 
 def data_fingerprint(names=None) -> dict:
-    names = sorted(names) if names is not None else sorted(
-        n for n in CORPORA if (data_dir() / n).is_dir()
-    )
+    names = sorted(names) if names is not None else sorted(n for n in CORPORA if (data_dir() / n).is_dir())
     return {n: fingerprint(n) for n in names}
 
 
@@ -598,7 +649,7 @@ def speaker_disjoint_split(
     bounds = np.cumsum([0.0] + list(fractions.values())) * len(unique)
     bounds = np.round(bounds).astype(int)
     assignment = {}
-    for (name, lo, hi) in zip(fractions, bounds[:-1], bounds[1:]):
+    for name, lo, hi in zip(fractions, bounds[:-1], bounds[1:]):
         for g in unique[lo:hi]:
             assignment[g] = name
     return np.array([assignment[g] for g in groups.tolist()])

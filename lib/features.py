@@ -9,13 +9,14 @@ mel filters, orthonormal DCT-II) — the tests check the match.  Deltas use
 
 Features that many runs need are cached on disk by :func:`cached`.
 """
+
 from __future__ import annotations
 
 import hashlib
 import json
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 import librosa
 import numpy as np
@@ -33,7 +34,7 @@ def fix_length(y: np.ndarray, n: int, mode: str = "start") -> np.ndarray:
     size = y.shape[-1]
     if size >= n:
         start = 0 if mode == "start" else (size - n) // 2
-        return y[..., start:start + n]
+        return y[..., start : start + n]
     pad = [(0, 0)] * (y.ndim - 1)
     before = 0 if mode == "start" else (n - size) // 2
     return np.pad(y, pad + [(before, n - size - before)])
@@ -45,7 +46,7 @@ def loudest_window(y: np.ndarray, n: int, hop: int = 160) -> np.ndarray:
         return fix_length(y, n)
     energy = np.convolve(y.astype(np.float64) ** 2, np.ones(n), mode="valid")[::hop]
     start = int(np.argmax(energy)) * hop
-    return y[start:start + n]
+    return y[start : start + n]
 
 
 def fix_frames(features: np.ndarray, n_frames: int) -> np.ndarray:
@@ -61,21 +62,38 @@ def _as_batch(y) -> tuple[np.ndarray, bool]:
     return (y[None], True) if y.ndim == 1 else (y, False)
 
 
-def power_spectrogram(y, n_fft: int = 512, hop_length: int = 160, win_length: int | None = None,
-                      power: float = 2.0) -> np.ndarray:
+def power_spectrogram(
+    y, n_fft: int = 512, hop_length: int = 160, win_length: int | None = None, power: float = 2.0
+) -> np.ndarray:
     """|STFT|**power of a batch, centered frames with zero padding (librosa's defaults)."""
     batch, single = _as_batch(y)
     win_length = win_length or n_fft
     window = torch.hann_window(win_length, periodic=True, dtype=torch.float32)
     x = torch.from_numpy(np.ascontiguousarray(batch))
-    spec = torch.stft(x, n_fft=n_fft, hop_length=hop_length, win_length=win_length, window=window,
-                      center=True, pad_mode="constant", return_complex=True)
+    spec = torch.stft(
+        x,
+        n_fft=n_fft,
+        hop_length=hop_length,
+        win_length=win_length,
+        window=window,
+        center=True,
+        pad_mode="constant",
+        return_complex=True,
+    )
     out = spec.abs().pow(power).numpy()
     return out[0] if single else out
 
 
-def mel_spectrogram(y, sr: int = 16000, n_fft: int = 512, hop_length: int = 160, win_length: int | None = None,
-                    n_mels: int = 40, fmin: float = 0.0, fmax: float | None = None) -> np.ndarray:
+def mel_spectrogram(
+    y,
+    sr: int = 16000,
+    n_fft: int = 512,
+    hop_length: int = 160,
+    win_length: int | None = None,
+    n_mels: int = 40,
+    fmin: float = 0.0,
+    fmax: float | None = None,
+) -> np.ndarray:
     """Mel power spectrogram, shape ``(..., n_mels, n_frames)``."""
     mel_basis = librosa.filters.mel(sr=sr, n_fft=n_fft, n_mels=n_mels, fmin=fmin, fmax=fmax).astype(np.float32)
     spec = power_spectrogram(y, n_fft, hop_length, win_length)
@@ -96,16 +114,34 @@ def power_to_db(S: np.ndarray, top_db: float | None = 80.0, amin: float = 1e-10,
     return log.astype(np.float32)
 
 
-def log_mel(y, sr: int = 16000, n_fft: int = 512, hop_length: int = 160, win_length: int | None = None,
-            n_mels: int = 40, fmin: float = 0.0, fmax: float | None = None, top_db: float | None = 80.0,
-            ref: str = "one") -> np.ndarray:
+def log_mel(
+    y,
+    sr: int = 16000,
+    n_fft: int = 512,
+    hop_length: int = 160,
+    win_length: int | None = None,
+    n_mels: int = 40,
+    fmin: float = 0.0,
+    fmax: float | None = None,
+    top_db: float | None = 80.0,
+    ref: str = "one",
+) -> np.ndarray:
     """Log-mel energies in dB."""
     return power_to_db(mel_spectrogram(y, sr, n_fft, hop_length, win_length, n_mels, fmin, fmax), top_db, ref=ref)
 
 
-def mfcc(y, sr: int = 16000, n_mfcc: int = 40, n_fft: int = 512, hop_length: int = 160,
-         win_length: int | None = None, n_mels: int = 40, fmin: float = 0.0, fmax: float | None = None,
-         top_db: float | None = 80.0) -> np.ndarray:
+def mfcc(
+    y,
+    sr: int = 16000,
+    n_mfcc: int = 40,
+    n_fft: int = 512,
+    hop_length: int = 160,
+    win_length: int | None = None,
+    n_mels: int = 40,
+    fmin: float = 0.0,
+    fmax: float | None = None,
+    top_db: float | None = 80.0,
+) -> np.ndarray:
     """MFCCs as ``librosa.feature.mfcc`` computes them: DCT-II (ortho) of the dB mel spectrogram."""
     S = log_mel(y, sr, n_fft, hop_length, win_length, n_mels, fmin, fmax, top_db, ref="one")
     return scipy.fft.dct(S, type=2, axis=-2, norm="ortho")[..., :n_mfcc, :].astype(np.float32)
@@ -130,7 +166,7 @@ class Standardizer:
     def __init__(self, axis=(0, -1), eps: float = 1e-6):
         self.axis, self.eps = axis, eps
 
-    def fit(self, X: np.ndarray) -> "Standardizer":
+    def fit(self, X: np.ndarray) -> Standardizer:
         self.mean_ = X.mean(axis=self.axis, keepdims=True).astype(np.float32)
         self.std_ = X.std(axis=self.axis, keepdims=True).astype(np.float32)
         return self
@@ -151,8 +187,15 @@ def per_clip_normalize(X: np.ndarray, eps: float = 1e-6) -> np.ndarray:
 # --------------------------------------------------------------------------
 # Augmentation
 # --------------------------------------------------------------------------
-def spec_augment(S: np.ndarray, rng: np.random.Generator, n_freq_masks: int = 2, freq_width: int = 8,
-                 n_time_masks: int = 2, time_width: int = 10, value: float | None = None) -> np.ndarray:
+def spec_augment(
+    S: np.ndarray,
+    rng: np.random.Generator,
+    n_freq_masks: int = 2,
+    freq_width: int = 8,
+    n_time_masks: int = 2,
+    time_width: int = 10,
+    value: float | None = None,
+) -> np.ndarray:
     """SpecAugment frequency and time masks (Park et al., 2019) on a ``(n_bins, n_frames)`` matrix.
 
     Mask widths are drawn uniformly from ``[0, width]``; masked cells take ``value``
@@ -164,11 +207,11 @@ def spec_augment(S: np.ndarray, rng: np.random.Generator, n_freq_masks: int = 2,
     for _ in range(n_freq_masks):
         w = int(rng.integers(0, freq_width + 1))
         f0 = int(rng.integers(0, max(1, n_bins - w + 1)))
-        S[..., f0:f0 + w, :] = fill
+        S[..., f0 : f0 + w, :] = fill
     for _ in range(n_time_masks):
         w = int(rng.integers(0, min(time_width, n_frames) + 1))
         t0 = int(rng.integers(0, max(1, n_frames - w + 1)))
-        S[..., :, t0:t0 + w] = fill
+        S[..., :, t0 : t0 + w] = fill
     return S
 
 
@@ -177,7 +220,7 @@ def time_shift(y: np.ndarray, max_shift: int, rng: np.random.Generator) -> np.nd
     shift = int(rng.integers(-max_shift, max_shift + 1))
     out = np.zeros_like(y)
     if shift >= 0:
-        out[shift:] = y[:len(y) - shift]
+        out[shift:] = y[: len(y) - shift]
     else:
         out[:shift] = y[-shift:]
     return out
@@ -199,17 +242,18 @@ def mix_background(y: np.ndarray, noise: np.ndarray, rng: np.random.Generator, v
     if len(noise) < len(y):
         noise = np.tile(noise, int(np.ceil(len(y) / len(noise))))
     start = int(rng.integers(0, len(noise) - len(y) + 1))
-    return (y + volume * noise[start:start + len(y)]).astype(np.float32)
+    return (y + volume * noise[start : start + len(y)]).astype(np.float32)
 
 
 def random_chunks(noise: np.ndarray, n_chunks: int, length: int, rng: np.random.Generator) -> np.ndarray:
     """``n_chunks`` random windows of ``length`` samples cut from a long recording."""
     starts = rng.integers(0, len(noise) - length + 1, size=n_chunks)
-    return np.stack([noise[s:s + length] for s in starts]).astype(np.float32)
+    return np.stack([noise[s : s + length] for s in starts]).astype(np.float32)
 
 
-def spectral_subtraction(y: np.ndarray, n_fft: int = 512, hop_length: int = 128, noise_frames: int = 10,
-                         floor: float = 0.02) -> np.ndarray:
+def spectral_subtraction(
+    y: np.ndarray, n_fft: int = 512, hop_length: int = 128, noise_frames: int = 10, floor: float = 0.02
+) -> np.ndarray:
     """Simple spectral subtraction: estimate the noise magnitude from the quietest frames and subtract it."""
     D = librosa.stft(y, n_fft=n_fft, hop_length=hop_length)
     mag, phase = np.abs(D), np.angle(D)

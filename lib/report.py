@@ -4,6 +4,7 @@ A chapter opens a :class:`Run`, logs every metric (one value per seed), and
 saves it; the JSON it writes carries the parameters, data fingerprint, seeds,
 code version, wall time and peak memory, and is written atomically.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -28,16 +29,20 @@ ROOT = Path(__file__).resolve().parents[1]
 # --------------------------------------------------------------------------
 def code_version() -> dict:
     """Git commit of the project (with a dirty flag) and a hash of lib's sources."""
+
     def git(*args):
         try:
             return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
         except (OSError, subprocess.SubprocessError):
             return ""
+
     modules = lib_modules_used()
-    return {"git_commit": git("rev-parse", "--short", "HEAD") or "unknown",
-            "git_dirty": bool(git("status", "--porcelain", "--", "lib", "chapters")),
-            "lib_modules": modules,
-            "lib_sha256": lib_hash(modules)}
+    return {
+        "git_commit": git("rev-parse", "--short", "HEAD") or "unknown",
+        "git_dirty": bool(git("status", "--porcelain", "--", "lib", "chapters")),
+        "lib_modules": modules,
+        "lib_sha256": lib_hash(modules),
+    }
 
 
 def lib_hash(files=None) -> str:
@@ -61,9 +66,13 @@ def code_fingerprint(path: Path) -> bytes:
     tree = ast.parse(Path(path).read_text())
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
-        if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body
-                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
-                and isinstance(body[0].value.value, str)):
+        if (
+            isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
             node.body = body[1:] or [ast.Pass()]
     return ast.dump(tree, annotate_fields=True, include_attributes=False).encode()
 
@@ -156,8 +165,16 @@ class Run:
         v = np.array(self.values(name))
         return float(v.mean()), float(v.std(ddof=1)) if len(v) > 1 else 0.0, len(v)
 
-    def headline(self, quantity: str, metric: str, paper: float | None, tolerance: float, data_used: str,
-                 scale: float = 1.0, reason: str = "") -> dict:
+    def headline(
+        self,
+        quantity: str,
+        metric: str,
+        paper: float | None,
+        tolerance: float,
+        data_used: str,
+        scale: float = 1.0,
+        reason: str = "",
+    ) -> dict:
         """Declare a headline number for the book's scoreboard: the paper's value beside ours.
 
         The verdict is computed, not typed: "reproduced" when |ours − paper| ≤ ``tolerance``,
@@ -170,13 +187,24 @@ class Run:
         else:
             gap = abs(mean - paper)
             verdict = "reproduced" if gap <= tolerance else "partly" if gap <= 2 * tolerance else "not reproduced"
-        row = {"quantity": quantity, "metric": metric, "paper": paper, "ours_mean": mean, "ours_std": std,
-               "n_seeds": n, "tolerance": tolerance, "data_used": data_used, "verdict": verdict, "reason": reason}
+        row = {
+            "quantity": quantity,
+            "metric": metric,
+            "paper": paper,
+            "ours_mean": mean,
+            "ours_std": std,
+            "n_seeds": n,
+            "tolerance": tolerance,
+            "data_used": data_used,
+            "verdict": verdict,
+            "reason": reason,
+        }
         self.headlines = [h for h in self.headlines if h["quantity"] != quantity] + [row]
         return row
 
-    def claim(self, claim_id: str, interval, *, n_desc: str = "", comparable: bool | None = None,
-              note: str = "") -> dict:
+    def claim(
+        self, claim_id: str, interval, *, n_desc: str = "", comparable: bool | None = None, note: str = ""
+    ) -> dict:
         """Fill one of the paper's claims (``book/claims.yml``) with our effect and its 95 % interval.
 
         ``interval`` is a :class:`lib.metrics.Interval` (estimate, low, high, n, method); the
@@ -188,8 +216,15 @@ class Run:
         row = claims.judge(claim_id, interval.estimate, interval.low, interval.high, comparable)
         if row["chapter"] != self.chapter:
             raise claims.ClaimError(f"claim {claim_id!r} belongs to {row['chapter']}, not {self.chapter}")
-        row.update(n=int(interval.n), n_groups=interval.n_groups, n_desc=n_desc, method=interval.method,
-                   p_value=interval.p_value, level=interval.level, note=note)
+        row.update(
+            n=int(interval.n),
+            n_groups=interval.n_groups,
+            n_desc=n_desc,
+            method=interval.method,
+            p_value=interval.p_value,
+            level=interval.level,
+            note=note,
+        )
         self.claims = [c for c in self.claims if c["id"] != claim_id] + [row]
         return row
 
@@ -208,6 +243,7 @@ class Run:
             def __exit__(self, *exc):
                 run.timings[name] = run.timings.get(name, 0.0) + time.perf_counter() - self.t0
                 return False
+
         return _Timer()
 
     def to_dict(self) -> dict:
@@ -228,7 +264,7 @@ class Run:
             "claims": self.claims,
             "provenance": {
                 # 2: claims with intervals, result box, no plumbing on the page (tests/test_book_standard.py)
-                "reader_standard": 2 if self.claims or self.chapter == "00_data" else 1,
+                "reader_standard": 2,
                 "code": code_version(),
                 "data_fingerprint": data.data_fingerprint(data.corpora_used()),
                 "data_dir": str(data.data_dir()),
@@ -270,13 +306,15 @@ def paper_vs_ours(rows: list[dict], scale: float = 1.0, digits: int = 2, unit: s
         ours = np.asarray(r["ours"], dtype=float) * scale
         paper = r.get("paper")
         diff = "—" if paper is None or len(ours) == 0 else f"{ours.mean() - paper:+.{digits}f}"
-        out.append({
-            "quantity": r["quantity"],
-            f"paper{unit}": "not reported" if paper is None else f"{paper:.{digits}f}",
-            f"ours{unit} (mean ± std, n={len(ours)})": mean_std(ours, 1.0, digits),
-            "ours − paper": diff,
-            "note": r.get("note", ""),
-        })
+        out.append(
+            {
+                "quantity": r["quantity"],
+                f"paper{unit}": "not reported" if paper is None else f"{paper:.{digits}f}",
+                f"ours{unit} (mean ± std, n={len(ours)})": mean_std(ours, 1.0, digits),
+                "ours − paper": diff,
+                "note": r.get("note", ""),
+            }
+        )
     return pd.DataFrame(out)
 
 
@@ -290,8 +328,17 @@ def plot_confusion(cm: np.ndarray, labels, ax=None, normalize: bool = True, titl
     if ax is None:
         _, ax = plt.subplots(figsize=(0.55 * len(labels) + 2, 0.5 * len(labels) + 1.5))
     data = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1) if normalize else cm
-    sns.heatmap(data, annot=cm, fmt="d", cmap="Blues", xticklabels=labels, yticklabels=labels, cbar=False,
-                ax=ax, annot_kws={"size": 7})
+    sns.heatmap(
+        data,
+        annot=cm,
+        fmt="d",
+        cmap="Blues",
+        xticklabels=labels,
+        yticklabels=labels,
+        cbar=False,
+        ax=ax,
+        annot_kws={"size": 7},
+    )
     ax.set_xlabel("predicted")
     ax.set_ylabel("true")
     ax.set_title(title)
@@ -322,8 +369,7 @@ def plot_det(curves: dict, ax=None, title: str = ""):
     return ax
 
 
-def plot_learning_curves(history: pd.DataFrame, x: str = "epoch", metrics=None, hue: str | None = None,
-                         axes=None):
+def plot_learning_curves(history: pd.DataFrame, x: str = "epoch", metrics=None, hue: str | None = None, axes=None):
     """One panel per metric column of ``history`` (long format if ``hue`` names a column)."""
     import matplotlib.pyplot as plt
     import seaborn as sns
@@ -341,15 +387,24 @@ def plot_learning_curves(history: pd.DataFrame, x: str = "epoch", metrics=None, 
 # --------------------------------------------------------------------------
 # What the reader sees: claims, the result box, tables without plumbing
 # --------------------------------------------------------------------------
-VERDICT_MARK = {"holds": "✅ holds", "contradicted": "❌ contradicted", "inconclusive": "➖ inconclusive",
-                "within": "within", "below": "below", "above": "above", "not comparable": "not comparable",
-                "awaiting re-run": "⏳ awaiting re-run"}
+VERDICT_MARK = {
+    "holds": "✅ holds",
+    "contradicted": "❌ contradicted",
+    "inconclusive": "➖ inconclusive",
+    "within": "within",
+    "below": "below",
+    "above": "above",
+    "not comparable": "not comparable",
+    "awaiting re-run": "⏳ awaiting re-run",
+}
 
 
 def format_interval(row: dict, digits: int = 2) -> str:
-    return f"{row['estimate']:+.{digits}f} [{row['low']:+.{digits}f}, {row['high']:+.{digits}f}]" \
-        if row["kind"] == "relative" else \
-        f"{row['estimate']:.{digits}f} [{row['low']:.{digits}f}, {row['high']:.{digits}f}]"
+    return (
+        f"{row['estimate']:+.{digits}f} [{row['low']:+.{digits}f}, {row['high']:+.{digits}f}]"
+        if row["kind"] == "relative"
+        else f"{row['estimate']:.{digits}f} [{row['low']:.{digits}f}, {row['high']:.{digits}f}]"
+    )
 
 
 def verdict_text(row: dict) -> str:
@@ -377,7 +432,7 @@ def claims_table(claims: list[dict], kind: str | None = None, digits: int = 2) -
     return pd.DataFrame(rows)
 
 
-def result_box(run: "Run", lead: str = "", evidence: str = "#claims-and-verdicts") -> str:
+def result_box(run: Run, lead: str = "", evidence: str = "#claims-and-verdicts") -> str:
     """MyST admonition summarising the chapter's answer (rendered under the title via ``glue``)."""
     rel = [c for c in run.claims if c["kind"] == "relative"]
     counts = {v: sum(c["verdict"] == v for c in rel) for v in ("holds", "contradicted", "inconclusive")}
@@ -385,22 +440,28 @@ def result_box(run: "Run", lead: str = "", evidence: str = "#claims-and-verdicts
     if lead:
         lines += [lead, ""]
     if rel:
-        lines += [f"**{counts['holds']} of {len(rel)} claims hold, {counts['contradicted']} contradicted, "
-                  f"{counts['inconclusive']} inconclusive** (95 % intervals; details [below]({evidence})).", ""]
+        lines += [
+            f"**{counts['holds']} of {len(rel)} claims hold, {counts['contradicted']} contradicted, "
+            f"{counts['inconclusive']} inconclusive** (95 % intervals; details [below]({evidence})).",
+            "",
+        ]
         for c in rel:
-            lines.append(f"- {verdict_text(c)} — {c['statement']} Ours: {c['effect']} = {format_interval(c)}"
-                         f" (n = {c.get('n_desc') or c.get('n')}).")
+            lines.append(
+                f"- {verdict_text(c)} — {c['statement']} Ours: {c['effect']} = {format_interval(c)}"
+                f" (n = {c.get('n_desc') or c.get('n')})."
+            )
     ab = [c for c in run.claims if c["kind"] == "absolute"]
     if ab:
         lines.append("")
         for c in ab:
-            lines.append(f"- Paper's number: {c['statement']} {c['paper']:g}; ours {format_interval(c)} — "
-                         f"{verdict_text(c)}.")
+            lines.append(
+                f"- Paper's number: {c['statement']} {c['paper']:g}; ours {format_interval(c)} — {verdict_text(c)}."
+            )
     lines += ["```"]
     return "\n".join(lines)
 
 
-def publish_result_box(run: "Run", lead: str = "", evidence: str = "#claims-and-verdicts") -> str:
+def publish_result_box(run: Run, lead: str = "", evidence: str = "#claims-and-verdicts") -> str:
     """Glue the result box as ``result_box`` so the chapter's first section shows it (myst-nb glue)."""
     from IPython.display import Markdown
     from myst_nb import glue

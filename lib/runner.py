@@ -16,6 +16,7 @@ the last good HTML untouched.  A chapter whose source, the ``lib`` modules it
 imported, its parameters and the fingerprint of the corpora it read are unchanged
 is not executed again.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -88,8 +89,9 @@ def is_up_to_date(chapter: Path, profile: str, params: dict) -> bool:
         # No data here (e.g. a reader who only wants the HTML): code and parameters decide;
         # the committed outputs are rendered as they are.
         code_only = run_key(chapter, params, None, modules)
-        same = {k: v for k, v in stored.get("run_key", {}).items() if k != "data_fingerprint"} == \
-               {k: v for k, v in code_only.items() if k != "data_fingerprint"}
+        same = {k: v for k, v in stored.get("run_key", {}).items() if k != "data_fingerprint"} == {
+            k: v for k, v in code_only.items() if k != "data_fingerprint"
+        }
         if same:
             print(f"[note] {chapter.name}: data not available here; keeping the committed outputs")
         return same
@@ -99,6 +101,7 @@ def run_chapter(chapter: Path, profile: str, extra: dict | None = None, force: b
     """Execute one chapter; returns "skipped" or "ran"; raises :class:`ChapterFailed` naming the cell."""
     import jupytext
     import papermill as pm
+
     from lib import data, report
 
     chapter = Path(chapter).resolve()
@@ -125,8 +128,13 @@ def run_chapter(chapter: Path, profile: str, extra: dict | None = None, force: b
     started = time.time()
     try:
         pm.execute_notebook(
-            str(source_nb), str(out_nb), parameters=parameters, kernel_name="python3",
-            cwd=str(ROOT), progress_bar=False, execution_timeout=CELL_TIMEOUT[profile],
+            str(source_nb),
+            str(out_nb),
+            parameters=parameters,
+            kernel_name="python3",
+            cwd=str(ROOT),
+            progress_bar=False,
+            execution_timeout=CELL_TIMEOUT[profile],
         )
     except pm.PapermillExecutionError as exc:
         failed = ROOT / "runs" / profile / f"{chapter.stem}.failed.ipynb"
@@ -145,8 +153,12 @@ def run_chapter(chapter: Path, profile: str, extra: dict | None = None, force: b
     if not results_file.exists():
         raise ChapterFailed(f"{chapter.name} ({profile}) finished but wrote no results.json (call run.save())")
     results = json.loads(results_file.read_text())
-    results["run_key"] = run_key(chapter, key_params, sorted(results["provenance"]["data_fingerprint"]),
-                                 results["provenance"]["code"]["lib_modules"])
+    results["run_key"] = run_key(
+        chapter,
+        key_params,
+        sorted(results["provenance"]["data_fingerprint"]),
+        results["provenance"]["code"]["lib_modules"],
+    )
     results["runner"] = {"wall_time_s": round(time.time() - started, 1), "profile": profile}
     report.write_json_atomic(results_file, results)
 
@@ -163,8 +175,10 @@ def run_chapter(chapter: Path, profile: str, extra: dict | None = None, force: b
     if final_dir.exists():
         os.replace(final_dir, old)
     os.replace(scratch / "output", final_dir)
-    for target, source in [(executed_path(chapter, profile), out_nb),
-                           (results_path(chapter, profile), final_dir / "results.json")]:
+    for target, source in [
+        (executed_path(chapter, profile), out_nb),
+        (results_path(chapter, profile), final_dir / "results.json"),
+    ]:
         target.parent.mkdir(parents=True, exist_ok=True)
         tmp = target.with_name(f".{target.name}.tmp")
         shutil.copy(source, tmp)
@@ -192,12 +206,12 @@ def hide_machinery(notebook_path: Path) -> None:
 
 def portable_paths(text: str) -> str:
     """Replace this machine's data folder and project folder by ``$AUDIO_REPRO_DATA`` and ``.``."""
-    from lib import data
-
     import re
 
+    from lib import data
+
     for absolute, shown in [(str(data.data_dir()), "$AUDIO_REPRO_DATA"), (str(ROOT), ".")]:
-        text = re.sub(re.escape(absolute) + r"(?![\w.-])", lambda _: shown, text)
+        text = re.sub(re.escape(absolute) + r"(?![\w.-])", lambda _: shown, text)  # noqa: B023 (used within this iteration)
     # Notebooks executed before the runner stopped injecting data_dir: keep them re-runnable.
     return text.replace('data_dir = \\"$AUDIO_REPRO_DATA\\"', "data_dir = None")
 
@@ -254,11 +268,15 @@ def rekey(profile: str, before: Path, after: Path, chapters=None) -> list[str]:
             diff = sorted(k for k in set(mb) | set(ma) if mb.get(k) != ma.get(k))
             print(f"[keep] {chapter.name}: smoke results differ in {len(diff)} metrics (e.g. {diff[:3]}); re-run it")
             continue
-        stored.setdefault("rekeyed", []).append({
-            "from": old, "to": current, "utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "evidence": f"smoke results identical before and after the lib change: {len(ma)} metrics "
-                        f"(timings excluded); before = {json.loads(b.read_text())['provenance']['code']['git_commit']}",
-        })
+        stored.setdefault("rekeyed", []).append(
+            {
+                "from": old,
+                "to": current,
+                "utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "evidence": f"smoke results identical before and after the lib change: {len(ma)} metrics "
+                f"(timings excluded); before = {json.loads(b.read_text())['provenance']['code']['git_commit']}",
+            }
+        )
         stored["run_key"] = current
         report.write_json_atomic(res, stored)
         print(f"[rekey] {chapter.name}: {len(ma)} smoke metrics identical; key carried over")
@@ -300,8 +318,20 @@ def build(profile: str) -> Path:
     staging = ROOT / "_build" / f".staging-{profile}"
     shutil.rmtree(staging, ignore_errors=True)
     jb = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(jb) if jb.exists() else "jupyter-book", "build", str(ROOT), "--toc", str(toc_for(profile)),
-           "--config", str(ROOT / "_config.yml"), "--path-output", str(staging), "-W", "-n", "--keep-going"]
+    cmd = [
+        str(jb) if jb.exists() else "jupyter-book",
+        "build",
+        str(ROOT),
+        "--toc",
+        str(toc_for(profile)),
+        "--config",
+        str(ROOT / "_config.yml"),
+        "--path-output",
+        str(staging),
+        "-W",
+        "-n",
+        "--keep-going",
+    ]
     print("[book]", " ".join(cmd[1:]), flush=True)
     proc = subprocess.run(cmd, cwd=ROOT)
     if proc.returncode != 0:
@@ -330,8 +360,9 @@ def _parse_params(pairs):
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m lib.runner", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m lib.runner", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("command", choices=["run", "all", "build", "book", "status", "rekey"])
     parser.add_argument("chapter", nargs="*", help="chapter file(s) for `run`; name filters for `all`/`book`")
     parser.add_argument("--profile", default="book", choices=PROFILES)

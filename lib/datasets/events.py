@@ -21,6 +21,7 @@ Everything the chapter needs between the corpus (:func:`lib.data.manifest` of
   seeing only bandwidth descriptors can tell 8 kHz recordings apart before resampling, and
   whether it still can in the band the models see.
 """
+
 from __future__ import annotations
 
 import os
@@ -91,7 +92,7 @@ def split(df: pd.DataFrame, fractions: dict | None = None, seed: int = 0) -> np.
     counts = df["label"].value_counts()
     rarest = df.groupby("group")["label"].agg(lambda s: min(s, key=lambda lab: counts[lab]))
     out = pd.Series("", index=df.index, dtype=object)
-    for stratum, groups in rarest.groupby(rarest):
+    for stratum, groups in rarest.groupby(rarest):  # noqa: B007 (grouping only)
         rows = df["group"].isin(groups.index)
         out[rows] = data.speaker_disjoint_split(df.loc[rows, "group"].to_numpy(), fractions, seed=seed)
     data.check_disjoint(df["group"], out)
@@ -126,8 +127,9 @@ def logmel_clip_batch(waves: np.ndarray, sr: int = SR, n_mels: int = 64, fmax: f
     return features.log_mel(waves, sr=sr, n_mels=n_mels, fmax=fmax, **FRAME)
 
 
-def logmel_features(df: pd.DataFrame, crop_s: float, n_mels: int = 64, fmax: float = FMAX, n_jobs: int = 2,
-                    chunk: int = 256) -> np.ndarray:
+def logmel_features(
+    df: pd.DataFrame, crop_s: float, n_mels: int = 64, fmax: float = FMAX, n_jobs: int = 2, chunk: int = 256
+) -> np.ndarray:
     """Log-mel features (0–``fmax`` Hz) of every row of ``df`` at 8 kHz: the loudest ``crop_s`` s (zero-padded if shorter).
 
     Cached on disk (key: corpus fingerprint, the file list, every parameter).
@@ -139,14 +141,23 @@ def logmel_features(df: pd.DataFrame, crop_s: float, n_mels: int = 64, fmax: flo
     def compute():
         out = []
         for start in range(0, len(paths), chunk):
-            waves = data.load_many(paths[start:start + chunk], sr=SR, n_jobs=n_jobs)
+            waves = data.load_many(paths[start : start + chunk], sr=SR, n_jobs=n_jobs)
             batch = np.stack([features.loudest_window(w, n, hop=FRAME["hop_length"]) for w in waves])
             out.append(logmel_clip_batch(batch, SR, n_mels, fmax))
         return {"X": np.concatenate(out).astype(np.float32)}
 
     rel = [os.path.relpath(p, data.corpus_dir(CORPUS)) for p in paths]
-    return features.cached("events_logmel", compute, corpus=data.fingerprint(CORPUS), files=rel, sr=SR,
-                           crop_s=crop_s, n_mels=n_mels, fmax=fmax, frame=FRAME)["X"]
+    return features.cached(
+        "events_logmel",
+        compute,
+        corpus=data.fingerprint(CORPUS),
+        files=rel,
+        sr=SR,
+        crop_s=crop_s,
+        n_mels=n_mels,
+        fmax=fmax,
+        frame=FRAME,
+    )["X"]
 
 
 def normalise(X_train: np.ndarray, *others: np.ndarray):
@@ -197,8 +208,9 @@ def bandwidth_table(df: pd.DataFrame, sr: int, fmax: float | None = None, n_jobs
         return {"F": np.stack([bandwidth_features(w, sr, fmax) for w in waves])}
 
     rel = [os.path.relpath(p, data.corpus_dir(CORPUS)) for p in paths]
-    return features.cached("events_bandwidth", compute, corpus=data.fingerprint(CORPUS), files=rel, sr=sr,
-                           fmax=fmax, version=2)["F"]
+    return features.cached(
+        "events_bandwidth", compute, corpus=data.fingerprint(CORPUS), files=rel, sr=sr, fmax=fmax, version=2
+    )["F"]
 
 
 def bandwidth_confound(F: np.ndarray, target, groups, n_splits: int = 5, seed: int = 0) -> dict:
@@ -216,5 +228,7 @@ def bandwidth_confound(F: np.ndarray, target, groups, n_splits: int = 5, seed: i
     clf = make_pipeline(StandardScaler(), LogisticRegression(class_weight="balanced", max_iter=1000))
     cv = StratifiedGroupKFold(n_splits=n_splits, shuffle=True, random_state=seed)
     proba = cross_val_predict(clf, F, target, groups=np.asarray(groups), cv=cv, method="predict_proba")[:, 1]
-    return {"balanced_accuracy": float(balanced_accuracy_score(target, proba >= 0.5)),
-            "roc_auc": float(roc_auc_score(target, proba))}
+    return {
+        "balanced_accuracy": float(balanced_accuracy_score(target, proba >= 0.5)),
+        "roc_auc": float(roc_auc_score(target, proba)),
+    }

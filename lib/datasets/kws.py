@@ -20,6 +20,7 @@ windows, 10 ms hop) → dB relative to the clip's maximum (the level normalisati
 (DCT-II, 20 coefficients) → delta (9 frames) → MFCCs and deltas stacked into 40 rows × 101
 frames.  Computed once per clip list and cached on disk (:func:`lib.features.cached`).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -40,8 +41,17 @@ TRAIN_CORPUS = "speech_commands_train_keywords"
 EXTRA_CORPUS = "speech_commands_v0.01_extra"
 
 # Feature parameters (section IV-C of the paper; the values the paper leaves open are ours).
-FEATURE_PARAMS = {"sr": SR, "n_fft": 512, "win_length": 400, "hop_length": 160, "n_mels": 40, "n_mfcc": 20,
-                  "delta_width": 9, "n_frames": 101, "top_db": 80.0}
+FEATURE_PARAMS = {
+    "sr": SR,
+    "n_fft": 512,
+    "win_length": 400,
+    "hop_length": 160,
+    "n_mels": 40,
+    "n_mfcc": 20,
+    "delta_width": 9,
+    "n_frames": 101,
+    "top_db": 80.0,
+}
 N_ROWS = 2 * FEATURE_PARAMS["n_mfcc"]  # MFCCs + deltas = 40
 N_FRAMES = FEATURE_PARAMS["n_frames"]
 
@@ -65,14 +75,16 @@ def _label12(word: str) -> str:
 
 
 def _rows(df: pd.DataFrame, corpus: str) -> pd.DataFrame:
-    out = pd.DataFrame({
-        "abs_path": df["abs_path"].astype(str),
-        "start": -1,
-        "corpus": corpus,
-        "word": df["word"].astype(str),
-        "label": df["word"].astype(str).map(_label12),
-        "speaker": df["speaker"].fillna("").astype(str),
-    })
+    out = pd.DataFrame(
+        {
+            "abs_path": df["abs_path"].astype(str),
+            "start": -1,
+            "corpus": corpus,
+            "word": df["word"].astype(str),
+            "label": df["word"].astype(str).map(_label12),
+            "speaker": df["speaker"].fillna("").astype(str),
+        }
+    )
     return out
 
 
@@ -92,8 +104,16 @@ def silence_chunks(folder: Path | None = None) -> pd.DataFrame:
 
         n = sf.info(f).frames * SR // sf.info(f).samplerate
         for k in range(int(n // CLIP)):
-            rows.append({"abs_path": str(f), "start": k * CLIP, "corpus": TEST_CORPUS, "word": "_background_noise_",
-                         "label": "_silence_", "speaker": ""})
+            rows.append(
+                {
+                    "abs_path": str(f),
+                    "start": k * CLIP,
+                    "corpus": TEST_CORPUS,
+                    "word": "_background_noise_",
+                    "label": "_silence_",
+                    "speaker": "",
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -150,15 +170,25 @@ def official_split(folder: Path | None = None) -> pd.DataFrame:
             key = f"{word_dir.name}/{f.stem}"
             split = "test" if key in lists["test"] else "val" if key in lists["val"] else "train"
             speaker = f.stem.split("_nohash_")[0] if "_nohash_" in f.stem else ""
-            rows.append({"abs_path": str(f), "start": -1, "corpus": TEST_CORPUS, "word": word_dir.name,
-                         "label": _label12(word_dir.name), "speaker": speaker, "split": split})
+            rows.append(
+                {
+                    "abs_path": str(f),
+                    "start": -1,
+                    "corpus": TEST_CORPUS,
+                    "word": word_dir.name,
+                    "label": _label12(word_dir.name),
+                    "speaker": speaker,
+                    "split": split,
+                }
+            )
     df = pd.DataFrame(rows, columns=COLUMNS[:-1])
     n_train_kw = int(((df["split"] == "train") & df["label"].isin(KEYWORDS)).sum())
     if n_train_kw == 0:
         raise data.DataMissingError(
             f"{folder}: no official training clips of the keywords (only the test portion is here); "
             "the official split needs the full dataset (set AUDIO_REPRO_DOWNLOAD=1 to fetch "
-            "speech_commands_v0.02.tar.gz), or use scheme='mirror'")
+            "speech_commands_v0.02.tar.gz), or use scheme='mirror'"
+        )
     # The full dataset has no _silence_ clips: noise chunks go to every split (10 % val, 10 % test),
     # as the paper distributes its silence instances "across all sets".
     chunks = silence_chunks(folder / "_background_noise_")
@@ -167,7 +197,7 @@ def official_split(folder: Path | None = None) -> pd.DataFrame:
     n_held = max(1, int(round(0.1 * len(chunks))))
     split_of = np.array(["train"] * len(chunks), dtype=object)
     split_of[order[:n_held]] = "val"
-    split_of[order[n_held:2 * n_held]] = "test"
+    split_of[order[n_held : 2 * n_held]] = "test"
     chunks["split"] = split_of
     df = pd.concat([df, chunks], ignore_index=True)
     df["augment"] = -1
@@ -206,8 +236,9 @@ def _relative(path: str, root: Path) -> str:
         return str(path)
 
 
-def subsample_train(df: pd.DataFrame, keyword_fraction: float = 1.0, max_unknown: int | None = None,
-                    seed: int = 0) -> pd.DataFrame:
+def subsample_train(
+    df: pd.DataFrame, keyword_fraction: float = 1.0, max_unknown: int | None = None, seed: int = 0
+) -> pd.DataFrame:
     """Keep ``keyword_fraction`` of each keyword's training clips and at most ``max_unknown`` `_unknown_` ones.
 
     Validation and test rows are untouched (the data-scale sweep keeps them fixed).  Nested:
@@ -260,8 +291,16 @@ def balanced_unknown(df: pd.DataFrame, seed: int = 0) -> np.ndarray:
 # --------------------------------------------------------------------------
 # Augmentation
 # --------------------------------------------------------------------------
-def augment(y: np.ndarray, rng: np.random.Generator, noises: list[np.ndarray], p: float = 0.5,
-            max_shift_s: float = 0.1, speed=(0.9, 1.1), noise_volume=(0.0, 0.1), gain_db=(-6.0, 6.0)) -> np.ndarray:
+def augment(
+    y: np.ndarray,
+    rng: np.random.Generator,
+    noises: list[np.ndarray],
+    p: float = 0.5,
+    max_shift_s: float = 0.1,
+    speed=(0.9, 1.1),
+    noise_volume=(0.0, 0.1),
+    gain_db=(-6.0, 6.0),
+) -> np.ndarray:
     """A random mix of the paper's four augmentations, each applied with probability ``p``.
 
     Time shift (±``max_shift_s``), speed tuning (``speed`` range; the clip is then trimmed/padded
@@ -283,8 +322,7 @@ def augment(y: np.ndarray, rng: np.random.Generator, noises: list[np.ndarray], p
     return y.astype(np.float32)
 
 
-def add_augmented(df: pd.DataFrame, fraction: float, silence_target: int | None = None,
-                  seed: int = 0) -> pd.DataFrame:
+def add_augmented(df: pd.DataFrame, fraction: float, silence_target: int | None = None, seed: int = 0) -> pd.DataFrame:
     """Append augmented copies of training rows (column ``augment`` = the copy's random seed).
 
     ``fraction`` of every class's training clips gets one augmented copy; `_silence_` is in
@@ -314,7 +352,7 @@ def load_clip(path: str, start: int = -1, enhance: bool = False) -> np.ndarray:
     """One second of audio: the chunk at ``start`` (samples) or the whole clip trimmed/padded to 1 s."""
     y, _ = data.load_audio(path, sr=SR)
     if start >= 0:
-        y = y[start:start + CLIP]
+        y = y[start : start + CLIP]
     y = F.fix_length(y, CLIP)
     return enhance_clip(y) if enhance else y
 
@@ -342,11 +380,19 @@ def features(waves: np.ndarray, params: dict | None = None) -> np.ndarray:
     p = {**FEATURE_PARAMS, **(params or {})}
     waves = np.atleast_2d(np.asarray(waves, dtype=np.float32))
     waves = F.fix_length(waves, CLIP)
-    S = F.log_mel(waves, sr=p["sr"], n_fft=p["n_fft"], hop_length=p["hop_length"], win_length=p["win_length"],
-                  n_mels=p["n_mels"], top_db=p["top_db"], ref="max")
+    S = F.log_mel(
+        waves,
+        sr=p["sr"],
+        n_fft=p["n_fft"],
+        hop_length=p["hop_length"],
+        win_length=p["win_length"],
+        n_mels=p["n_mels"],
+        top_db=p["top_db"],
+        ref="max",
+    )
     import scipy.fft
 
-    mfcc = scipy.fft.dct(S, type=2, axis=-2, norm="ortho")[:, :p["n_mfcc"], :].astype(np.float32)
+    mfcc = scipy.fft.dct(S, type=2, axis=-2, norm="ortho")[:, : p["n_mfcc"], :].astype(np.float32)
     d = F.deltas(mfcc, width=p["delta_width"])
     out = np.concatenate([mfcc, d], axis=1)
     return F.fix_frames(out, p["n_frames"]).astype(np.float32)
@@ -365,28 +411,40 @@ def _waves(rows: pd.DataFrame, noises: list[np.ndarray], n_jobs: int = 2, enhanc
         return np.stack(list(pool.map(one, rows.itertuples(index=False))))
 
 
-def compute_features(df: pd.DataFrame, batch: int = 512, n_jobs: int = 2, cache: bool = True,
-                     enhance: bool = False) -> np.ndarray:
+def compute_features(
+    df: pd.DataFrame, batch: int = 512, n_jobs: int = 2, cache: bool = True, enhance: bool = False
+) -> np.ndarray:
     """Features of every row of ``df`` (original or augmented), cached on disk by clip list and parameters.
 
     ``enhance=True`` applies :func:`enhance_clip` (after augmentation) before the features."""
     need = df[COLUMNS].reset_index(drop=True)
-    ident = hashlib.sha256("\n".join(
-        f"{Path(p).relative_to(data.data_dir()) if str(p).startswith(str(data.data_dir())) else p}|{s}|{a}"
-        for p, s, a in zip(need["abs_path"], need["start"], need["augment"])).encode()).hexdigest()[:20]
+    ident = hashlib.sha256(
+        "\n".join(
+            f"{Path(p).relative_to(data.data_dir()) if str(p).startswith(str(data.data_dir())) else p}|{s}|{a}"
+            for p, s, a in zip(need["abs_path"], need["start"], need["augment"])
+        ).encode()
+    ).hexdigest()[:20]
 
     def compute():
         noises = [load_clip_full(f) for f in noise_files()] if (need["augment"] >= 0).any() else []
         out = np.empty((len(need), N_ROWS, N_FRAMES), dtype=np.float32)
         for i in range(0, len(need), batch):
-            out[i:i + batch] = features(_waves(need.iloc[i:i + batch], noises, n_jobs, enhance))
+            out[i : i + batch] = features(_waves(need.iloc[i : i + batch], noises, n_jobs, enhance))
         return {"X": out}
 
     if not cache:
         return compute()["X"]
     corpora = sorted(set(need["corpus"]))
-    return F.cached("kws_mfcc_delta", compute, clips=ident, n=len(need), params=FEATURE_PARAMS,
-                    fingerprint=data.data_fingerprint(corpora), enhance=enhance, version=1)["X"]
+    return F.cached(
+        "kws_mfcc_delta",
+        compute,
+        clips=ident,
+        n=len(need),
+        params=FEATURE_PARAMS,
+        fingerprint=data.data_fingerprint(corpora),
+        enhance=enhance,
+        version=1,
+    )["X"]
 
 
 def load_clip_full(path) -> np.ndarray:

@@ -9,6 +9,7 @@
 Features (normalised log-mel, :func:`lib.models.asr.asr_features`) are computed once per
 corpus fingerprint + file list + parameters and cached on disk (:func:`lib.features.cached`).
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict
@@ -50,8 +51,13 @@ def speaker_split(df: pd.DataFrame, fractions: dict[str, float] | None = None, s
 
 def official_split(df: pd.DataFrame) -> pd.DataFrame:
     """``split`` from the LibriSpeech subset folder: train-clean-100 → train, dev-clean → dev, test-clean → test."""
-    names = {"train-clean-100": "train", "train-clean-5": "train", "dev-clean": "dev", "dev-clean-2": "dev",
-             "test-clean": "test"}
+    names = {
+        "train-clean-100": "train",
+        "train-clean-5": "train",
+        "dev-clean": "dev",
+        "dev-clean-2": "dev",
+        "test-clean": "test",
+    }
     subset = df["path"].map(lambda p: next((part for part in str(p).split("/") if part in names), None))
     if subset.isna().any():
         bad = df.loc[subset.isna(), "path"].iloc[0]
@@ -62,8 +68,9 @@ def official_split(df: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def select(df: pd.DataFrame, split: str, max_utts: int | None = None, max_duration_s: float | None = None,
-           seed: int = 0) -> pd.DataFrame:
+def select(
+    df: pd.DataFrame, split: str, max_utts: int | None = None, max_duration_s: float | None = None, seed: int = 0
+) -> pd.DataFrame:
     """Utterances of one split, optionally at most ``max_duration_s`` long and a random subset of ``max_utts``."""
     part = df[df["split"] == split]
     if max_duration_s is not None:
@@ -73,17 +80,17 @@ def select(df: pd.DataFrame, split: str, max_utts: int | None = None, max_durati
     return part.sort_values("utt").reset_index(drop=True)
 
 
-def compute_features(paths, cfg: FeatureConfig = FeatureConfig(), n_jobs: int = 2) -> list[np.ndarray]:
+def compute_features(paths, cfg: FeatureConfig = FeatureConfig(), n_jobs: int = 2) -> list[np.ndarray]:  # noqa: B008 (a frozen config)
     """Features of each file, decoded in chunks (bounded memory)."""
     out = []
     paths = list(paths)
     for i in range(0, len(paths), 64):
-        for y in data.load_many(paths[i:i + 64], sr=cfg.sr, n_jobs=n_jobs):
+        for y in data.load_many(paths[i : i + 64], sr=cfg.sr, n_jobs=n_jobs):
             out.append(asr_features(y, cfg).astype(np.float16))
     return out
 
 
-def cached_features(df: pd.DataFrame, corpus: str, cfg: FeatureConfig = FeatureConfig()) -> list[np.ndarray]:
+def cached_features(df: pd.DataFrame, corpus: str, cfg: FeatureConfig = FeatureConfig()) -> list[np.ndarray]:  # noqa: B008
     """Features for the rows of ``df`` (in order), cached on disk per corpus fingerprint, files and parameters."""
     utts = df["utt"].tolist()
 
@@ -92,7 +99,14 @@ def cached_features(df: pd.DataFrame, corpus: str, cfg: FeatureConfig = FeatureC
         lengths = np.array([f.shape[1] for f in feats], dtype=np.int64)
         return {"feats": np.concatenate(feats, axis=1), "lengths": lengths}
 
-    arrays = features.cached("asr_logmel", compute, corpus=corpus, fingerprint=data.fingerprint(corpus),
-                             utts=utts, cfg=asdict(cfg), version=1)
+    arrays = features.cached(
+        "asr_logmel",
+        compute,
+        corpus=corpus,
+        fingerprint=data.fingerprint(corpus),
+        utts=utts,
+        cfg=asdict(cfg),
+        version=1,
+    )
     bounds = np.r_[0, np.cumsum(arrays["lengths"])]
     return [arrays["feats"][:, a:b] for a, b in zip(bounds[:-1], bounds[1:])]

@@ -15,6 +15,7 @@ Public pieces:
 * :func:`train_ctc` — the training loop with SpecAugment on training batches only;
 * :func:`greedy_decode`, :func:`transcribe`, :func:`evaluate` — inference and CER/WER.
 """
+
 from __future__ import annotations
 
 import time
@@ -164,11 +165,15 @@ class SpeechRecognizer(nn.Module):
         bidirectional = cfg.kind != "cnn_lstm"
         cell = "lstm" if cfg.kind == "cnn_lstm" else "gru"
         width = cfg.rnn_dim * (2 if bidirectional else 1)
-        self.rnns = nn.Sequential(*[
-            RecurrentBlock(cell, cfg.rnn_dim if i == 0 else width, cfg.rnn_dim, bidirectional, cfg.dropout)
-            for i in range(cfg.n_rnn_layers)])
-        self.classifier = nn.Sequential(nn.Linear(width, cfg.rnn_dim), nn.GELU(), nn.Dropout(cfg.dropout),
-                                        nn.Linear(cfg.rnn_dim, cfg.n_classes))
+        self.rnns = nn.Sequential(
+            *[
+                RecurrentBlock(cell, cfg.rnn_dim if i == 0 else width, cfg.rnn_dim, bidirectional, cfg.dropout)
+                for i in range(cfg.n_rnn_layers)
+            ]
+        )
+        self.classifier = nn.Sequential(
+            nn.Linear(width, cfg.rnn_dim), nn.GELU(), nn.Dropout(cfg.dropout), nn.Linear(cfg.rnn_dim, cfg.n_classes)
+        )
 
     def output_lengths(self, lengths: torch.Tensor) -> torch.Tensor:
         return torch.div(lengths - 1, self.cfg.time_stride, rounding_mode="floor") + 1
@@ -214,11 +219,11 @@ def collate(items):
     n_mels = items[0][0].shape[0]
     x = torch.zeros(len(items), 1, n_mels, int(lengths.max()))
     for i, (s, _) in enumerate(items):
-        x[i, 0, :, :s.shape[1]] = torch.from_numpy(s)
+        x[i, 0, :, : s.shape[1]] = torch.from_numpy(s)
     y_lengths = torch.tensor([len(lab) for _, lab in items])
     y = torch.zeros(len(items), int(y_lengths.max()), dtype=torch.long)
     for i, (_, lab) in enumerate(items):
-        y[i, :len(lab)] = torch.tensor(lab)
+        y[i, : len(lab)] = torch.tensor(lab)
     return x, y, lengths, y_lengths
 
 
@@ -234,7 +239,7 @@ class BucketBatchSampler(torch.utils.data.Sampler):
         if self.shuffle:  # jitter so batches differ between epochs
             noisy = self.lengths * self.rng.uniform(0.9, 1.1, len(self.lengths))
             order = np.argsort(noisy, kind="stable")
-        batches = [order[i:i + self.batch_size].tolist() for i in range(0, len(order), self.batch_size)]
+        batches = [order[i : i + self.batch_size].tolist() for i in range(0, len(order), self.batch_size)]
         if self.shuffle:
             self.rng.shuffle(batches)
         return batches
@@ -271,7 +276,7 @@ def greedy_decode(log_probs: torch.Tensor | np.ndarray, lengths=None) -> list[st
     out = []
     for i, row in enumerate(best):
         if lengths is not None:
-            row = row[:int(lengths[i])]
+            row = row[: int(lengths[i])]
         keep = [c for j, c in enumerate(row) if c != TEXT.blank and (j == 0 or c != row[j - 1])]
         out.append(" ".join(TEXT.int_to_text(keep).split()))
     return out
@@ -284,7 +289,7 @@ def decode_features(model: SpeechRecognizer, feats: list[np.ndarray], batch_size
     order = np.argsort([f.shape[1] for f in feats])
     hyps: dict[int, str] = {}
     for start in range(0, len(order), batch_size):
-        idx = order[start:start + batch_size]
+        idx = order[start : start + batch_size]
         x, _, x_len, _ = collate([(np.asarray(feats[i], dtype=np.float32), [0]) for i in idx])
         for i, h in zip(idx, greedy_decode(model(x), model.output_lengths(x_len))):
             hyps[int(i)] = h
@@ -298,8 +303,7 @@ def evaluate(model: SpeechRecognizer, feats: list[np.ndarray], texts: list[str])
     return {"cer": metrics.cer(refs, hyps), "wer": metrics.wer(refs, hyps), "hypotheses": hyps, "references": refs}
 
 
-def transcribe(model: SpeechRecognizer, y: np.ndarray, sr: int = 16000,
-               cfg: FeatureConfig = FeatureConfig()) -> str:
+def transcribe(model: SpeechRecognizer, y: np.ndarray, sr: int = 16000, cfg: FeatureConfig = FeatureConfig()) -> str:
     """Transcribe one waveform (resampled to ``cfg.sr`` when needed) with greedy CTC decoding."""
     y = np.asarray(y, dtype=np.float32)
     if sr != cfg.sr:
@@ -312,9 +316,19 @@ def transcribe(model: SpeechRecognizer, y: np.ndarray, sr: int = 16000,
 # --------------------------------------------------------------------------
 # Training
 # --------------------------------------------------------------------------
-def train_ctc(model: SpeechRecognizer, train: UtteranceSet, dev: UtteranceSet, epochs: int, batch_size: int = 16,
-              max_lr: float = 5e-4, weight_decay: float = 1e-2, seed: int = 0, eval_every: int = 1,
-              dev_eval_limit: int | None = None, log=print) -> list[dict]:
+def train_ctc(
+    model: SpeechRecognizer,
+    train: UtteranceSet,
+    dev: UtteranceSet,
+    epochs: int,
+    batch_size: int = 16,
+    max_lr: float = 5e-4,
+    weight_decay: float = 1e-2,
+    seed: int = 0,
+    eval_every: int = 1,
+    dev_eval_limit: int | None = None,
+    log=print,
+) -> list[dict]:
     """CTC training with AdamW and OneCycleLR (stepped per batch); keeps the weights with the best dev loss.
 
     After each epoch the dev set is decoded greedily and its CER/WER added to the history
@@ -324,25 +338,46 @@ def train_ctc(model: SpeechRecognizer, train: UtteranceSet, dev: UtteranceSet, e
     train_loader = make_loader(train, batch_size, shuffle=True, seed=seed)
     dev_loader = make_loader(dev, batch_size, shuffle=False)
     optimizer = torch.optim.AdamW(model.parameters(), lr=max_lr, weight_decay=weight_decay)
-    scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=max_lr, epochs=epochs,
-                                                    steps_per_epoch=len(train_loader), pct_start=0.3,
-                                                    anneal_strategy="linear")
+    scheduler = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer,
+        max_lr=max_lr,
+        epochs=epochs,
+        steps_per_epoch=len(train_loader),
+        pct_start=0.3,
+        anneal_strategy="linear",
+    )
     n_eval = len(dev) if dev_eval_limit is None else min(dev_eval_limit, len(dev))
 
     def dev_metrics(m):
         res = evaluate(m, dev.feats[:n_eval], dev.texts[:n_eval])
         return {"dev_cer": res["cer"], "dev_wer": res["wer"]}
 
-    return training.fit(model, train_loader, dev_loader, ctc_loss, optimizer, epochs, scheduler=scheduler,
-                        step_scheduler_per_batch=True, metrics=dev_metrics, log=log)
+    return training.fit(
+        model,
+        train_loader,
+        dev_loader,
+        ctc_loss,
+        optimizer,
+        epochs,
+        scheduler=scheduler,
+        step_scheduler_per_batch=True,
+        metrics=dev_metrics,
+        log=log,
+    )
 
 
 def model_summary(model: SpeechRecognizer) -> dict:
     return {**asdict(model.cfg), "parameters": training.count_parameters(model)}
 
 
-def throughput(model: SpeechRecognizer, feats: list[np.ndarray], texts: list[str], batch_size: int = 16,
-               steps: int = 3, frames_per_s: float = 100.0) -> dict:
+def throughput(
+    model: SpeechRecognizer,
+    feats: list[np.ndarray],
+    texts: list[str],
+    batch_size: int = 16,
+    steps: int = 3,
+    frames_per_s: float = 100.0,
+) -> dict:
     """Training throughput (forward + backward + AdamW step) in seconds of audio per second of wall time
     (``wall``) and per second of this process's CPU time (``cpu``; less sensitive to a busy machine)."""
     ds = UtteranceSet(feats, texts)

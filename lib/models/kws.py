@@ -15,6 +15,7 @@ Input: the ``(101, 40, 1)`` MFCC+delta block of :mod:`lib.datasets.kws` (101 fra
 Saved models are folders (:func:`save` / :func:`load`) that :func:`predict_files` can run on
 any audio file.
 """
+
 from __future__ import annotations
 
 import json
@@ -131,7 +132,7 @@ class Scaler:
     a: np.ndarray | None = None
     b: np.ndarray | None = None
 
-    def fit(self, X: np.ndarray) -> "Scaler":
+    def fit(self, X: np.ndarray) -> Scaler:
         """``X``: ``(n, 40, 101)`` features; statistics per row (coefficient) over clips and frames."""
         if self.kind == "standard":
             self.a = X.mean(axis=(0, 2), keepdims=True)[0]
@@ -153,7 +154,7 @@ class Scaler:
         return {"kind": self.kind, "a": self.a.ravel().tolist(), "b": self.b.ravel().tolist()}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "Scaler":
+    def from_dict(cls, d: dict) -> Scaler:
         return cls(d["kind"], np.asarray(d["a"], np.float32)[:, None], np.asarray(d["b"], np.float32)[:, None])
 
 
@@ -196,25 +197,46 @@ class Trained:
         return self.predict_proba(X).argmax(axis=1)
 
 
-def train_classifier(kind: str, X_train, y_train, X_val, y_val, seed: int = 0, epochs: int = 30,
-                     patience: int = 4, batch_size: int = 64, class_weight: dict | None = None,
-                     learning_rate: float = 1e-3, verbose: int = 0) -> Trained:
+def train_classifier(
+    kind: str,
+    X_train,
+    y_train,
+    X_val,
+    y_val,
+    seed: int = 0,
+    epochs: int = 30,
+    patience: int = 4,
+    batch_size: int = 64,
+    class_weight: dict | None = None,
+    learning_rate: float = 1e-3,
+    verbose: int = 0,
+) -> Trained:
     """Train the CNN or CRNN: Adam, batch 64, early stopping on validation loss (best weights restored)."""
     keras = _keras()
     set_seed(seed)
     scaler = Scaler("standard").fit(X_train)
     build = {"cnn": build_cnn, "crnn": build_crnn}[kind]
     model = build(n_classes=len(kd.LABELS))
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy",
-                  metrics=["accuracy"])
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+    )
     stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
     t0 = time.perf_counter()
-    hist = model.fit(model_input(X_train, scaler), np.asarray(y_train), batch_size=batch_size, epochs=epochs,
-                     validation_data=(model_input(X_val, scaler), np.asarray(y_val)), class_weight=class_weight,
-                     callbacks=[stop], shuffle=True, verbose=verbose)
+    hist = model.fit(
+        model_input(X_train, scaler),
+        np.asarray(y_train),
+        batch_size=batch_size,
+        epochs=epochs,
+        validation_data=(model_input(X_val, scaler), np.asarray(y_val)),
+        class_weight=class_weight,
+        callbacks=[stop],
+        shuffle=True,
+        verbose=verbose,
+    )
     elapsed = time.perf_counter() - t0
-    history = [dict(epoch=i + 1, **{k: float(v[i]) for k, v in hist.history.items()})
-               for i in range(len(hist.history["loss"]))]
+    history = [
+        dict(epoch=i + 1, **{k: float(v[i]) for k, v in hist.history.items()}) for i in range(len(hist.history["loss"]))
+    ]
     best = int(np.argmin([h["val_loss"] for h in history])) + 1
     return Trained(kind, model, scaler, history, elapsed, len(history), best)
 
@@ -228,11 +250,19 @@ def train_autoencoder(X_train, X_val, seed: int = 0, epochs: int = 50, batch_siz
     ae.compile(optimizer=keras.optimizers.Adamax(), loss="mse")
     A_train, A_val = model_input(X_train, scaler, AE_FRAMES), model_input(X_val, scaler, AE_FRAMES)
     t0 = time.perf_counter()
-    hist = ae.fit(A_train, A_train, batch_size=batch_size, epochs=epochs, validation_data=(A_val, A_val),
-                  shuffle=True, verbose=verbose)
+    hist = ae.fit(
+        A_train,
+        A_train,
+        batch_size=batch_size,
+        epochs=epochs,
+        validation_data=(A_val, A_val),
+        shuffle=True,
+        verbose=verbose,
+    )
     elapsed = time.perf_counter() - t0
-    history = [dict(epoch=i + 1, **{k: float(v[i]) for k, v in hist.history.items()})
-               for i in range(len(hist.history["loss"]))]
+    history = [
+        dict(epoch=i + 1, **{k: float(v[i]) for k, v in hist.history.items()}) for i in range(len(hist.history["loss"]))
+    ]
     return ae, encoder, scaler, history, elapsed
 
 
@@ -246,12 +276,17 @@ def svm_pipeline(C: float = 1.0, gamma: float = "scale", class_weight=None, seed
     from sklearn.preprocessing import StandardScaler
     from sklearn.svm import SVC
 
-    return Pipeline([("scale", StandardScaler()),
-                     ("svc", SVC(kernel="rbf", C=C, gamma=gamma, class_weight=class_weight, random_state=seed))])
+    return Pipeline(
+        [
+            ("scale", StandardScaler()),
+            ("svc", SVC(kernel="rbf", C=C, gamma=gamma, class_weight=class_weight, random_state=seed)),
+        ]
+    )
 
 
-def grid_search_svm(codes, y, seed: int = 0, subset: int | None = 2000, cv: int = 3, n_jobs: int = 2,
-                    class_weight=None):
+def grid_search_svm(
+    codes, y, seed: int = 0, subset: int | None = 2000, cv: int = 3, n_jobs: int = 2, class_weight=None
+):
     """RBF-SVM hyper-parameters by grid search (C × gamma of the paper) on a stratified subset, macro-F1.
 
     ``best_params_`` holds ``C`` and ``gamma`` (without the pipeline prefix)."""
@@ -261,8 +296,13 @@ def grid_search_svm(codes, y, seed: int = 0, subset: int | None = 2000, cv: int 
     if subset is not None and len(y) > subset:
         codes, _, y, _ = train_test_split(codes, y, train_size=subset, stratify=y, random_state=seed)
     grid = {f"svc__{k}": v for k, v in SVM_GRID.items()}
-    search = GridSearchCV(svm_pipeline(class_weight=class_weight, seed=seed), grid, scoring="f1_macro",
-                          cv=StratifiedKFold(cv, shuffle=True, random_state=seed), n_jobs=n_jobs)
+    search = GridSearchCV(
+        svm_pipeline(class_weight=class_weight, seed=seed),
+        grid,
+        scoring="f1_macro",
+        cv=StratifiedKFold(cv, shuffle=True, random_state=seed),
+        n_jobs=n_jobs,
+    )
     search.fit(codes, y)
     search.best_params_ = {k.removeprefix("svc__"): v for k, v in search.best_params_.items()}
     return search
@@ -304,10 +344,17 @@ def save(trained: Trained, folder) -> Path:
         import joblib
 
         joblib.dump(trained.svm, folder / "svm.joblib")
-    meta = {"kind": trained.kind, "labels": kd.LABELS, "features": kd.FEATURE_PARAMS,
-            "scaler": trained.scaler.to_dict(), "epochs": trained.epochs, "best_epoch": trained.best_epoch,
-            "train_time_s": trained.train_time_s, "input": "(frames, 40, 1): 20 MFCC + 20 delta rows",
-            "long_clips": "cut to the loudest 1-s window (lib.features.loudest_window)"}
+    meta = {
+        "kind": trained.kind,
+        "labels": kd.LABELS,
+        "features": kd.FEATURE_PARAMS,
+        "scaler": trained.scaler.to_dict(),
+        "epochs": trained.epochs,
+        "best_epoch": trained.best_epoch,
+        "train_time_s": trained.train_time_s,
+        "input": "(frames, 40, 1): 20 MFCC + 20 delta rows",
+        "long_clips": "cut to the loudest 1-s window (lib.features.loudest_window)",
+    }
     (folder / "meta.json").write_text(json.dumps(meta, indent=1))
     return folder
 
@@ -329,11 +376,18 @@ def load(folder) -> Trained:
         import joblib
 
         svm = joblib.load(folder / "svm.joblib")
-    return Trained(meta["kind"], model, Scaler.from_dict(meta["scaler"]), epochs=meta.get("epochs", 0),
-                   best_epoch=meta.get("best_epoch", 0), svm=svm, info=meta)
+    return Trained(
+        meta["kind"],
+        model,
+        Scaler.from_dict(meta["scaler"]),
+        epochs=meta.get("epochs", 0),
+        best_epoch=meta.get("best_epoch", 0),
+        svm=svm,
+        info=meta,
+    )
 
 
-def predict_files(model_dir, paths) -> "pd.DataFrame":  # noqa: F821
+def predict_files(model_dir, paths) -> pd.DataFrame:  # noqa: F821
     """Load a saved model and predict the 12-class label of each audio file.
 
     Any of WAV/FLAC/Opus, any sample rate (resampled to 16 kHz), mono or stereo (averaged to

@@ -15,6 +15,7 @@ The recommendation half of the voice-controlled music recommendation paper:
 * :func:`synthesize` speaks a request with eSpeak NG (the ``espeakng-loader`` wheel);
 * :func:`recommend_from_audio` — an audio file in, the top-k songs out.
 """
+
 from __future__ import annotations
 
 import ctypes
@@ -36,8 +37,10 @@ CATALOGUE_COLUMNS = ["artist", "title", "link", "lyrics", "genre", "mood", "topi
 # Column names of each known table layout → catalogue columns.
 _LAYOUTS = [
     ({"artist", "song", "link", "text"}, {"artist": "artist", "song": "title", "link": "link", "text": "lyrics"}),
-    ({"artist_name", "track_name", "genre", "lyrics"},
-     {"artist_name": "artist", "track_name": "title", "genre": "genre", "topic": "topic", "lyrics": "lyrics"}),
+    (
+        {"artist_name", "track_name", "genre", "lyrics"},
+        {"artist_name": "artist", "track_name": "title", "genre": "genre", "topic": "topic", "lyrics": "lyrics"},
+    ),
     ({"name", "artist", "id", "mood"}, {"artist": "artist", "name": "title", "id": "link", "mood": "mood"}),
 ]
 
@@ -120,8 +123,9 @@ def encode(encoder, texts, batch_size: int = 64) -> np.ndarray:
     """Unit-length float32 embeddings; ``encoder`` is a SentenceTransformer or any ``texts -> array`` callable."""
     texts = list(texts)
     if hasattr(encoder, "encode"):
-        emb = encoder.encode(texts, batch_size=batch_size, convert_to_numpy=True, normalize_embeddings=True,
-                             show_progress_bar=False)
+        emb = encoder.encode(
+            texts, batch_size=batch_size, convert_to_numpy=True, normalize_embeddings=True, show_progress_bar=False
+        )
     else:
         emb = np.asarray(encoder(texts), dtype=np.float32)
         emb = emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True), 1e-12)
@@ -137,8 +141,16 @@ class SongSearch:
 
     ``cache_name`` (e.g. the encoder's name) turns on the disk cache of the catalogue embeddings."""
 
-    def __init__(self, catalogue: pd.DataFrame, encoder, index: str = "flat", nlist: int = 32, nprobe: int = 4,
-                 seed: int = 0, cache_name: str | None = None):
+    def __init__(
+        self,
+        catalogue: pd.DataFrame,
+        encoder,
+        index: str = "flat",
+        nlist: int = 32,
+        nprobe: int = 4,
+        seed: int = 0,
+        cache_name: str | None = None,
+    ):
         import faiss
         from sklearn.feature_extraction.text import TfidfVectorizer
 
@@ -151,8 +163,9 @@ class SongSearch:
         if cache_name:  # embeddings of the catalogue computed once per document list and encoder
             from lib import features
 
-            self.doc_emb = features.cached("song_doc_embeddings", lambda: {"emb": encode(encoder, self.docs)},
-                                           name_=cache_name, docs=self.docs)["emb"]
+            self.doc_emb = features.cached(
+                "song_doc_embeddings", lambda: {"emb": encode(encoder, self.docs)}, name_=cache_name, docs=self.docs
+            )["emb"]
         else:
             self.doc_emb = encode(encoder, self.docs)
         d = self.doc_emb.shape[1]
@@ -215,7 +228,11 @@ class SongSearch:
 
     def fused(self, queries, k: int = 5, depth: int = 50, c: float = 60.0):
         """Reciprocal-rank fusion of fuzzy, embedding and character n-gram rankings (each to ``depth``)."""
-        rankings = [self.fuzzy(queries, depth)[0], self.embedding(queries, depth)[0], self.char_ngram(queries, depth)[0]]
+        rankings = [
+            self.fuzzy(queries, depth)[0],
+            self.embedding(queries, depth)[0],
+            self.char_ngram(queries, depth)[0],
+        ]
         ids, scores = [], []
         for qi in range(len(queries)):
             total: dict[int, float] = {}
@@ -248,18 +265,25 @@ def make_queries(catalogue: pd.DataFrame, n_title: int, n_artist: int, n_tag: in
     rows = []
     for i in rng.choice(len(cat), size=min(n_title, len(cat)), replace=False):
         r = cat.iloc[i]
-        rows.append({"kind": "title", "query": normalize_text(f"play {r['title']} by {r['artist']}"),
-                     "relevant": frozenset(cat.index[(cat["key"] == r["key"])].tolist())})
+        rows.append(
+            {
+                "kind": "title",
+                "query": normalize_text(f"play {r['title']} by {r['artist']}"),
+                "relevant": frozenset(cat.index[(cat["key"] == r["key"])].tolist()),
+            }
+        )
     artists = artist_key.unique()
     for a in rng.choice(artists, size=min(n_artist, len(artists)), replace=False):
-        rows.append({"kind": "artist", "query": f"something by {a}",
-                     "relevant": frozenset(cat.index[artist_key == a].tolist())})
+        rows.append(
+            {"kind": "artist", "query": f"something by {a}", "relevant": frozenset(cat.index[artist_key == a].tolist())}
+        )
     tags = [("mood", m, f"suggest me a {m.lower()} song") for m in sorted(cat["mood"].dropna().unique())]
     tags += [("genre", g, f"play some {g.lower()} music") for g in sorted(cat["genre"].dropna().unique())]
     for j in rng.permutation(len(tags))[:n_tag] if tags else []:
         col, value, text = tags[j]
-        rows.append({"kind": "tag", "query": normalize_text(text),
-                     "relevant": frozenset(cat.index[cat[col] == value].tolist())})
+        rows.append(
+            {"kind": "tag", "query": normalize_text(text), "relevant": frozenset(cat.index[cat[col] == value].tolist())}
+        )
     return pd.DataFrame(rows)
 
 
@@ -290,7 +314,7 @@ class ErrorChannel:
     a position (and which).  :meth:`corrupt` samples from these counts.
     """
 
-    def fit(self, references, hypotheses) -> "ErrorChannel":
+    def fit(self, references, hypotheses) -> ErrorChannel:
         from rapidfuzz.distance import Levenshtein
 
         self.sub: dict[str, dict[str, int]] = {}
@@ -317,7 +341,9 @@ class ErrorChannel:
             n_positions += len(ref) + 1
         self.insert_rate = sum(self.inserted.values()) / max(n_positions, 1)
         n_ref = sum(self.kept.values()) + sum(self.deleted.values()) + sum(sum(v.values()) for v in self.sub.values())
-        n_err = sum(self.deleted.values()) + sum(sum(v.values()) for v in self.sub.values()) + sum(self.inserted.values())
+        n_err = (
+            sum(self.deleted.values()) + sum(sum(v.values()) for v in self.sub.values()) + sum(self.inserted.values())
+        )
         self.cer_ = n_err / max(n_ref, 1)
         return self
 
@@ -361,15 +387,25 @@ def _espeak():
         try:
             import espeakng_loader
         except ImportError as exc:
-            raise RuntimeError("eSpeak NG is not installed: pip install espeakng-loader "
-                               "(a wheel that bundles libespeak-ng and its voice data)") from exc
+            raise RuntimeError(
+                "eSpeak NG is not installed: pip install espeakng-loader "
+                "(a wheel that bundles libespeak-ng and its voice data)"
+            ) from exc
         lib = ctypes.CDLL(espeakng_loader.get_library_path())
         lib.espeak_Initialize.restype = ctypes.c_int
         sr = lib.espeak_Initialize(0x02, 0, espeakng_loader.get_data_path().encode(), 0)  # synchronous
         if sr <= 0:
             raise RuntimeError(f"eSpeak NG failed to initialise (data at {espeakng_loader.get_data_path()})")
-        lib.espeak_Synth.argtypes = [ctypes.c_char_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
-                                     ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
+        lib.espeak_Synth.argtypes = [
+            ctypes.c_char_p,
+            ctypes.c_size_t,
+            ctypes.c_uint,
+            ctypes.c_int,
+            ctypes.c_uint,
+            ctypes.c_uint,
+            ctypes.c_void_p,
+            ctypes.c_void_p,
+        ]
         lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
         chunks: list[np.ndarray] = []
         proto = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)

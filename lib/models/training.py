@@ -4,6 +4,7 @@ The loop is deliberately plain (no framework of our own): one epoch over a
 DataLoader, validation loss for model selection and early stopping, and the
 best weights restored at the end.
 """
+
 from __future__ import annotations
 
 import copy
@@ -74,10 +75,14 @@ def fit(
         if scheduler is not None and not step_scheduler_per_batch:
             scheduler.step()
         train_time = time.perf_counter() - t0
-        val_loss = (evaluate_loss(model, val_loader, val_loss_fn or loss_fn) if val_loader is not None
-                    else float("nan"))
-        row = {"epoch": epoch, "train_loss": total / max(n, 1), "val_loss": val_loss,
-               "epoch_time_s": train_time, "samples_per_s": n / max(train_time, 1e-9)}
+        val_loss = evaluate_loss(model, val_loader, val_loss_fn or loss_fn) if val_loader is not None else float("nan")
+        row = {
+            "epoch": epoch,
+            "train_loss": total / max(n, 1),
+            "val_loss": val_loss,
+            "epoch_time_s": train_time,
+            "samples_per_s": n / max(train_time, 1e-9),
+        }
         if metrics is not None:
             row.update(metrics(model))
         history.append(row)
@@ -112,7 +117,7 @@ def predict(model: nn.Module, X, batch_size: int = 256) -> np.ndarray:
     """Model outputs for an array or tensor, in batches, in eval mode."""
     model.eval()
     X = torch.as_tensor(X)
-    return torch.cat([model(X[i:i + batch_size]) for i in range(0, len(X), batch_size)]).numpy()
+    return torch.cat([model(X[i : i + batch_size]) for i in range(0, len(X), batch_size)]).numpy()
 
 
 def count_parameters(model: nn.Module) -> int:

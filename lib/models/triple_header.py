@@ -28,6 +28,7 @@ implements is our reading of the surrounding text, and the chapter says so.
 Public entry points: :func:`learn_embedding`, :func:`train_detector`, :func:`train_baseline`,
 :func:`embed` (L2-normalised embeddings of an array) and :func:`detect` (event probabilities).
 """
+
 from __future__ import annotations
 
 import time
@@ -139,9 +140,9 @@ def spherical_kmeans(X: np.ndarray, k: int, n_iter: int = 50, n_init: int = 3, s
 
 @dataclass
 class Clustering:
-    centroids: np.ndarray        # (K, d), unit rows
-    cluster_class: np.ndarray    # (K,) class of every cluster
-    assignment: np.ndarray       # (I,) cluster of every sample
+    centroids: np.ndarray  # (K, d), unit rows
+    cluster_class: np.ndarray  # (K,) class of every cluster
+    assignment: np.ndarray  # (I,) cluster of every sample
     k_per_class: dict = field(default_factory=dict)
 
 
@@ -197,10 +198,11 @@ def triple_header_logits(logits, target, cluster_class, beta: float = 0.0, beta_
     ``+beta``, clusters of another class get ``+beta_prime``; the own cluster gets nothing.
     """
     cluster_class = torch.as_tensor(cluster_class, device=logits.device)
-    sample_class = cluster_class[target]                                   # (B,)
-    same = cluster_class[None, :] == sample_class[:, None]                 # (B, K)
-    offset = torch.where(same, torch.as_tensor(beta, dtype=logits.dtype),
-                         torch.as_tensor(beta_prime, dtype=logits.dtype))
+    sample_class = cluster_class[target]  # (B,)
+    same = cluster_class[None, :] == sample_class[:, None]  # (B, K)
+    offset = torch.where(
+        same, torch.as_tensor(beta, dtype=logits.dtype), torch.as_tensor(beta_prime, dtype=logits.dtype)
+    )
     own = F.one_hot(target, logits.shape[1]).bool()
     return logits + offset.masked_fill(own, 0.0)
 
@@ -212,8 +214,7 @@ def cluster_weights(cluster_class) -> torch.Tensor:
     return 1.0 / k_of_class
 
 
-def triple_header_loss(logits, target, cluster_class, beta: float = 0.0, beta_prime: float = 5.0,
-                       weights=None):
+def triple_header_loss(logits, target, cluster_class, beta: float = 0.0, beta_prime: float = 5.0, weights=None):
     """Weighted categorical cross-entropy of the triple-header soft-max (weighted mean over the batch)."""
     adjusted = triple_header_logits(logits, target, cluster_class, beta, beta_prime)
     if weights is None:
@@ -307,9 +308,22 @@ class EmbeddingResult:
     snapshots: list  # (round, stage, embeddings) when requested
 
 
-def learn_embedding(embedder: nn.Module, X, y, rounds: int = 5, head_epochs: int = 2, epochs=(30, 30, 30, 30, 150),
-                    beta: float = 0.0, beta_prime: float = 5.0, alpha_init: float = 10.0, lr: float = 1e-3,
-                    batch_size: int = 64, seed: int = 0, snapshot: bool = False, log=None) -> EmbeddingResult:
+def learn_embedding(
+    embedder: nn.Module,
+    X,
+    y,
+    rounds: int = 5,
+    head_epochs: int = 2,
+    epochs=(30, 30, 30, 30, 150),
+    beta: float = 0.0,
+    beta_prime: float = 5.0,
+    alpha_init: float = 10.0,
+    lr: float = 1e-3,
+    batch_size: int = 64,
+    seed: int = 0,
+    snapshot: bool = False,
+    log=None,
+) -> EmbeddingResult:
     """Algorithm 1, "learning the embedding": ``rounds`` times cluster, tune the cluster layer alone, train end to end.
 
     ``epochs[r]`` is the number of end-to-end epochs of round r.  No validation data are used here
@@ -330,16 +344,30 @@ def learn_embedding(embedder: nn.Module, X, y, rounds: int = 5, head_epochs: int
 
         def loss_fn(model, batch):
             xb, tb = batch
-            return triple_header_loss(model(xb), tb, cc, beta, beta_prime, w)
+            return triple_header_loss(model(xb), tb, cc, beta, beta_prime, w)  # noqa: B023 (called within this iteration)
 
         head = _Head(layer)
-        hist = training.fit(head, _loader(emb, target, batch_size, True, seed + r), None, loss_fn,
-                            torch.optim.Adam(head.parameters(), lr=lr), head_epochs, log=log)
+        hist = training.fit(
+            head,
+            _loader(emb, target, batch_size, True, seed + r),
+            None,
+            loss_fn,
+            torch.optim.Adam(head.parameters(), lr=lr),
+            head_epochs,
+            log=log,
+        )
         history += [{**h, "round": r + 1, "stage": "cluster layer"} for h in hist]
         full = nn.Sequential(embedder, layer)
         n_ep = epochs[r] if r < len(epochs) else epochs[-1]
-        hist = training.fit(full, _loader(X, target, batch_size, True, seed + r), None, loss_fn,
-                            torch.optim.Adam(full.parameters(), lr=lr), n_ep, log=log)
+        hist = training.fit(
+            full,
+            _loader(X, target, batch_size, True, seed + r),
+            None,
+            loss_fn,
+            torch.optim.Adam(full.parameters(), lr=lr),
+            n_ep,
+            log=log,
+        )
         history += [{**h, "round": r + 1, "stage": "end to end"} for h in hist]
         if snapshot:
             snapshots.append((r + 1, "trained", embed(embedder, X)))
@@ -353,11 +381,24 @@ def _bce_loss(pos_weight):
     def loss_fn(model, batch):
         xb, tb = batch
         return weighted_bce(model(xb), tb, pos_weight)
+
     return loss_fn
 
 
-def train_detector(emb: EmbeddingResult, X_tr, y_tr, X_va, y_va, head_epochs: int = 200, e2e_epochs: int = 100,
-                   patience: int = 10, lr: float = 1e-3, batch_size: int = 64, seed: int = 0, log=None):
+def train_detector(
+    emb: EmbeddingResult,
+    X_tr,
+    y_tr,
+    X_va,
+    y_va,
+    head_epochs: int = 200,
+    e2e_epochs: int = 100,
+    patience: int = 10,
+    lr: float = 1e-3,
+    batch_size: int = 64,
+    seed: int = 0,
+    log=None,
+):
     """Proposed1 (output layer on the frozen embedding + cluster layer) and Proposed2 (then end to end).
 
     Both stop when the validation loss of eq. (2) has not improved for ``patience`` epochs and keep the
@@ -372,31 +413,65 @@ def train_detector(emb: EmbeddingResult, X_tr, y_tr, X_va, y_va, head_epochs: in
     # Proposed1: the output layer alone, on pre-computed cluster-layer outputs.
     with torch.no_grad():
         model.eval()
-        z_tr = torch.cat([model.features(torch.as_tensor(X_tr[i:i + 256])) for i in range(0, len(X_tr), 256)])
-        z_va = torch.cat([model.features(torch.as_tensor(X_va[i:i + 256])) for i in range(0, len(X_va), 256)])
+        z_tr = torch.cat([model.features(torch.as_tensor(X_tr[i : i + 256])) for i in range(0, len(X_tr), 256)])
+        z_va = torch.cat([model.features(torch.as_tensor(X_va[i : i + 256])) for i in range(0, len(X_va), 256)])
     head = _Head(model.out)
-    h1 = training.fit(head, _loader(z_tr, t_tr, batch_size, True, seed), _loader(z_va, t_va, 512, False, seed),
-                      _bce_loss(pw), torch.optim.Adam(head.parameters(), lr=lr), head_epochs, patience=patience,
-                      log=log)
+    h1 = training.fit(
+        head,
+        _loader(z_tr, t_tr, batch_size, True, seed),
+        _loader(z_va, t_va, 512, False, seed),
+        _bce_loss(pw),
+        torch.optim.Adam(head.parameters(), lr=lr),
+        head_epochs,
+        patience=patience,
+        log=log,
+    )
     proposed1 = copy.deepcopy(model)
     # Proposed2: everything, end to end, from Proposed1.
-    h2 = training.fit(model, _loader(X_tr, t_tr, batch_size, True, seed + 1), _loader(X_va, t_va, 256, False, seed),
-                      _bce_loss(pw), torch.optim.Adam(model.parameters(), lr=lr), e2e_epochs, patience=patience,
-                      log=log)
-    history = [{**h, "stage": "Proposed1 (output layer)"} for h in h1] + \
-              [{**h, "stage": "Proposed2 (end to end)"} for h in h2]
+    h2 = training.fit(
+        model,
+        _loader(X_tr, t_tr, batch_size, True, seed + 1),
+        _loader(X_va, t_va, 256, False, seed),
+        _bce_loss(pw),
+        torch.optim.Adam(model.parameters(), lr=lr),
+        e2e_epochs,
+        patience=patience,
+        log=log,
+    )
+    history = [{**h, "stage": "Proposed1 (output layer)"} for h in h1] + [
+        {**h, "stage": "Proposed2 (end to end)"} for h in h2
+    ]
     return proposed1, model, history
 
 
-def train_baseline(embedder: nn.Module, X_tr, y_tr, X_va, y_va, epochs: int = 100, patience: int = 10,
-                   lr: float = 1e-3, batch_size: int = 64, seed: int = 0, log=None):
+def train_baseline(
+    embedder: nn.Module,
+    X_tr,
+    y_tr,
+    X_va,
+    y_va,
+    epochs: int = 100,
+    patience: int = 10,
+    lr: float = 1e-3,
+    batch_size: int = 64,
+    seed: int = 0,
+    log=None,
+):
     """The same network with L sigmoid outputs, trained directly with eq. (2); best validation loss kept."""
     training.set_seed(seed)
     pw = positive_weights(y_tr)
     model = Detector(embedder, pw.numel())
     t_tr, t_va = torch.as_tensor(event_targets(y_tr)), torch.as_tensor(event_targets(y_va))
-    hist = training.fit(model, _loader(X_tr, t_tr, batch_size, True, seed), _loader(X_va, t_va, 256, False, seed),
-                        _bce_loss(pw), torch.optim.Adam(model.parameters(), lr=lr), epochs, patience=patience, log=log)
+    hist = training.fit(
+        model,
+        _loader(X_tr, t_tr, batch_size, True, seed),
+        _loader(X_va, t_va, 256, False, seed),
+        _bce_loss(pw),
+        torch.optim.Adam(model.parameters(), lr=lr),
+        epochs,
+        patience=patience,
+        log=log,
+    )
     return model, hist
 
 
@@ -419,7 +494,7 @@ def mine_quintuplets(emb, cluster, cls, chunk: int = 2048) -> np.ndarray:
     inf = torch.tensor(float("inf"))
     for s in range(0, n, chunk):
         a = slice(s, min(n, s + chunk))
-        D = torch.cdist(E[a], E).pow(2)                                      # (b, n) squared distances
+        D = torch.cdist(E[a], E).pow(2)  # (b, n) squared distances
         same_cluster = cluster[a, None] == cluster[None, :]
         same_class = cls[a, None] == cls[None, :]
         self_mask = torch.zeros_like(same_cluster)
@@ -485,8 +560,12 @@ def epoch_time_quintuplet(embedder, X, y, cluster, batch_size: int = 64, seed: i
     opt = torch.optim.Adam(embedder.parameters(), lr=1e-3)
     t1 = time.perf_counter()
     embedder.train()
-    for (idx,) in DataLoader(TensorDataset(torch.arange(len(X))), batch_size=batch_size, shuffle=True,
-                             generator=torch.Generator().manual_seed(seed)):
+    for (idx,) in DataLoader(
+        TensorDataset(torch.arange(len(X))),
+        batch_size=batch_size,
+        shuffle=True,
+        generator=torch.Generator().manual_seed(seed),
+    ):
         members = q[idx]
         valid = members >= 0
         flat = torch.cat([idx, members.clamp(min=0).T.reshape(-1)])

@@ -1,0 +1,59 @@
+"""Run keys follow what the code does, not how it is written; a result-neutral lib change is carried over
+only with evidence (identical smoke results before and after)."""
+import json
+
+from lib import report, runner
+
+SOURCE = '''"""Module docstring."""
+import math
+
+
+def area(r):
+    """Docstring."""
+    return math.pi * r ** 2  # a comment
+'''
+
+
+def test_fingerprint_ignores_comments_docstrings_and_layout(tmp_path):
+    a, b, c = tmp_path / "a.py", tmp_path / "b.py", tmp_path / "c.py"
+    a.write_text(SOURCE)
+    b.write_text('import math\n\n\ndef area(r):\n    """Other words."""\n    return (math.pi\n            * r**2)\n')
+    c.write_text(SOURCE.replace("** 2", "** 3"))
+    assert report.code_fingerprint(a) == report.code_fingerprint(b)
+    assert report.code_fingerprint(a) != report.code_fingerprint(c)
+
+
+def _fake_project(tmp_path, monkeypatch, metrics_before, metrics_after):
+    chapters = tmp_path / "chapters"
+    chapters.mkdir()
+    chapter = chapters / "99_probe.py"
+    chapter.write_text("# %%\nx = 1\n")
+    res_dir = tmp_path / "results"
+    res_dir.mkdir()
+    monkeypatch.setattr(runner, "chapter_list", lambda: [chapter])
+    monkeypatch.setattr(runner, "results_path", lambda ch, profile: res_dir / f"{ch.stem}.json")
+    key = runner.run_key(chapter, {"profile": "book"}, [], ["lib/claims.py"])
+    stale = {**key, "lib_sha256": "0" * 16}
+    stored = {"run_key": stale, "metrics": {}, "provenance": {"code": {"lib_modules": ["lib/claims.py"]},
+                                                              "data_fingerprint": {}}}
+    (res_dir / "99_probe.json").write_text(json.dumps(stored))
+    for name, metrics in [("before", metrics_before), ("after", metrics_after)]:
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "99_probe.json").write_text(json.dumps({
+            "metrics": {k: {"per_seed": v} for k, v in metrics.items()},
+            "provenance": {"code": {"git_commit": "abc1234"}}}))
+    return res_dir / "99_probe.json", key
+
+
+def test_rekey_carries_results_over_only_when_smoke_results_agree(tmp_path, monkeypatch):
+    res, key = _fake_project(tmp_path, monkeypatch, {"acc": {"0": 0.5}, "time_s": {"0": 1.0}},
+                             {"acc": {"0": 0.5}, "time_s": {"0": 9.0}})
+    assert runner.rekey("book", tmp_path / "before", tmp_path / "after") == ["99_probe.py"]
+    stored = json.loads(res.read_text())
+    assert stored["run_key"] == key and "identical" in stored["rekeyed"][0]["evidence"]
+
+
+def test_rekey_refuses_when_a_metric_moved(tmp_path, monkeypatch):
+    res, key = _fake_project(tmp_path, monkeypatch, {"acc": {"0": 0.5}}, {"acc": {"0": 0.51}})
+    assert runner.rekey("book", tmp_path / "before", tmp_path / "after") == []
+    assert json.loads(res.read_text())["run_key"] != key
