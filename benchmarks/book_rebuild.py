@@ -13,6 +13,7 @@ For the ``book`` profile the cold time is the sum of the chapters' recorded wall
 (re-training everything is what the committed outputs avoid); warm and edit are measured.
 Prints the three times, the number of chapters executed in each, and the ratios.
 """
+
 import argparse
 import json
 import shutil
@@ -27,8 +28,9 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def book(copy: Path, profile: str) -> tuple[float, int]:
     t0 = time.perf_counter()
-    out = subprocess.run([sys.executable, "-m", "lib.runner", "book", "--profile", profile], cwd=copy,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "lib.runner", "book", "--profile", profile], cwd=copy, capture_output=True, text=True
+    )
     elapsed = time.perf_counter() - t0
     if out.returncode != 0:
         raise SystemExit(f"book build failed:\n{out.stdout[-2000:]}\n{out.stderr[-2000:]}")
@@ -48,8 +50,10 @@ def main():
             shutil.copy2(ROOT / f, copy / f)
         shutil.rmtree(copy / "_build", ignore_errors=True)
         if args.profile == "book":
-            walls = [json.loads(p.read_text())["provenance"]["wall_time_s"]
-                     for p in (copy / "book" / "results" / "book").glob("*.json")]
+            walls = [
+                json.loads(p.read_text())["provenance"]["wall_time_s"]
+                for p in (copy / "book" / "results" / "book").glob("*.json")
+            ]
             cold, n_cold = sum(walls), len(walls)
             html_cold, _ = book(copy, "book")
             cold += html_cold
@@ -62,12 +66,14 @@ def main():
         chapter.write_text(chapter.read_text() + "\n# edited by benchmarks/book_rebuild.py\n")
         edit, n_edit = book(copy, args.profile)
     print(f"profile {args.profile}")
-    print(f"cold : {cold:8.1f} s, {n_cold} chapters executed" + (" (recorded wall times + HTML)"
-                                                                   if args.profile == "book" else ""))
-    print(f"warm : {warm:8.1f} s, {n_warm} chapters executed   (target: < 60 s, 0 executed)  warm/cold "
-          f"{warm / cold:.1%}")
-    print(f"edit : {edit:8.1f} s, {n_edit} chapter(s) executed (target: 1)              edit/cold "
-          f"{edit / cold:.1%}")
+    print(
+        f"cold : {cold:8.1f} s, {n_cold} chapters executed"
+        + (" (recorded wall times + HTML)" if args.profile == "book" else "")
+    )
+    print(
+        f"warm : {warm:8.1f} s, {n_warm} chapters executed   (target: < 60 s, 0 executed)  warm/cold {warm / cold:.1%}"
+    )
+    print(f"edit : {edit:8.1f} s, {n_edit} chapter(s) executed (target: 1)              edit/cold {edit / cold:.1%}")
 
 
 if __name__ == "__main__":

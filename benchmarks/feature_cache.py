@@ -5,6 +5,7 @@
 Prints both times and their ratio (target: the warm pass costs <= 10 % of the cold one).
 Uses a fresh temporary cache folder so the cold pass is really cold.
 """
+
 import argparse
 import os
 import tempfile

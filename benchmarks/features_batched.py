@@ -8,6 +8,7 @@ The reference is the loop a reader would write: ``librosa.load`` + ``librosa.fea
 pool (``lib.data.load_many``) and computes one vectorised STFT/mel/DCT over all clips
 (``lib.features.mfcc``).  Prints the times, the speed-up ratio and the largest deviation.
 """
+
 import argparse
 import os
 import time
@@ -47,7 +48,7 @@ def batched(paths, chunk=512):
 def batched_features_only(Y, chunk=512):
     out = []
     for i in range(0, len(Y), chunk):
-        m = features.mfcc(Y[i:i + chunk], **KW)
+        m = features.mfcc(Y[i : i + chunk], **KW)
         out.append(np.concatenate([m, features.deltas(m)], axis=1))
     return np.concatenate(out)
 
@@ -76,9 +77,13 @@ def main():
     print(f"clips: {len(paths)}  cores: {os.cpu_count()}")
     print(f"per-file librosa load+mfcc+delta : {t_ref:7.2f} s  ({1000 * t_ref / len(paths):.2f} ms/clip)")
     print(f"batched lib.features             : {t_ours:7.2f} s  ({1000 * t_ours / len(paths):.2f} ms/clip)")
-    print(f"speed-up ratio, end to end       : {t_ref / t_ours:7.2f}x   (target >= 5x; Opus decoding is common to both)")
-    print(f"features only (decoded clips)    : librosa {t_ref_f:.2f} s vs batched {t_ours_f:.2f} s = "
-          f"{t_ref_f / t_ours_f:.1f}x")
+    print(
+        f"speed-up ratio, end to end       : {t_ref / t_ours:7.2f}x   (target >= 5x; Opus decoding is common to both)"
+    )
+    print(
+        f"features only (decoded clips)    : librosa {t_ref_f:.2f} s vs batched {t_ours_f:.2f} s = "
+        f"{t_ref_f / t_ours_f:.1f}x"
+    )
     print(f"max |ours - librosa| / max|librosa|: {err:.2e}  (tolerance 1e-3)")
 
 

@@ -9,6 +9,7 @@ vs 1 worker process (data-loading overlap).  Prints samples/s per setting and th
 2 threads / 1 thread, side by side in one run.  Run it on an otherwise idle machine: the
 ratios, not the absolute numbers, are what carries over.
 """
+
 import argparse
 import json
 import subprocess
@@ -41,7 +42,7 @@ def measure(name: str, threads: int, batches: int, workers: int = 0) -> float:
         model.compile("adam", "sparse_categorical_crossentropy")
         X = np.random.randn(batch * batches, *model.input_shape[1:]).astype("float32")
         y = np.random.randint(0, 12, len(X))
-        model.fit(X[:batch * 2], y[:batch * 2], batch_size=batch, epochs=1, verbose=0)
+        model.fit(X[: batch * 2], y[: batch * 2], batch_size=batch, epochs=1, verbose=0)
         t0 = time.perf_counter()
         model.fit(X, y, batch_size=batch, epochs=1, verbose=0)
         return len(X) / (time.perf_counter() - t0)
@@ -65,8 +66,9 @@ def measure(name: str, threads: int, batches: int, workers: int = 0) -> float:
     elif name == "asr_rescnn_bigru":
         from lib.models.asr import build_model
 
-        model = build_model("cnn_rescnn_bigru", n_mels=40, cnn_channels=8, n_res_blocks=2, rnn_dim=96,
-                            n_rnn_layers=2, time_stride=3)  # the chapter's `book` sizes
+        model = build_model(
+            "cnn_rescnn_bigru", n_mels=40, cnn_channels=8, n_res_blocks=2, rnn_dim=96, n_rnn_layers=2, time_stride=3
+        )  # the chapter's `book` sizes
         shape = (1, 40, 500)
         loss_of = lambda out, y: out.float().mean()  # noqa: E731
     elif name == "cltnet_audio":
@@ -110,8 +112,11 @@ def main():
         return
 
     def child(name, threads, workers=0):
-        out = subprocess.run([sys.executable, __file__, "--batches", str(args.batches), "--one", name,
-                              str(threads), str(workers)], capture_output=True, text=True)
+        out = subprocess.run(
+            [sys.executable, __file__, "--batches", str(args.batches), "--one", name, str(threads), str(workers)],
+            capture_output=True,
+            text=True,
+        )
         if out.returncode != 0:
             return float("nan"), out.stderr.strip().splitlines()[-1][:80]
         return json.loads(out.stdout.strip().splitlines()[-1]), ""
@@ -123,8 +128,7 @@ def main():
         print(f"{name:22s} {one:10.1f} {two:10.1f} {two / one:6.2f}  {desc} {err1 or err2}", flush=True)
     w0, _ = child("siamese_embedder", 2, 0)
     w1, _ = child("siamese_embedder", 2, 1)
-    print(f"\nDataLoader overlap (siamese, 2 threads): 0 workers {w0:.1f}/s, 1 worker {w1:.1f}/s, "
-          f"ratio {w1 / w0:.2f}")
+    print(f"\nDataLoader overlap (siamese, 2 threads): 0 workers {w0:.1f}/s, 1 worker {w1:.1f}/s, ratio {w1 / w0:.2f}")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """Shared fixtures: the data directory (AUDIO_REPRO_DATA, default ../shared/data) and small audio files."""
+
 import os
 from pathlib import Path
 
@@ -31,7 +32,8 @@ def tone():
     sr = 16000
     t = np.arange(sr) / sr
     return (0.3 * np.sin(2 * np.pi * 440 * t) + 0.05 * np.random.default_rng(0).standard_normal(sr)).astype(
-        np.float32), sr
+        np.float32
+    ), sr
 
 
 @pytest.fixture

@@ -1,4 +1,5 @@
 """Fast unit tests of the CTC recogniser module and the LibriSpeech dataset helpers."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -50,7 +51,7 @@ def test_model_output_shape_and_lengths(kind, stride):
 def test_ctc_loss_matches_independent_forward_algorithm():
     """Our batch loss (torch CTC, mean over target lengths) against a plain-numpy CTC forward pass."""
     torch.manual_seed(0)
-    T, C = 7, asr.TEXT.n_classes
+    T = 7
     m = asr.build_model("cnn_bigru", n_mels=8, cnn_channels=2, rnn_dim=4, n_rnn_layers=1, time_stride=2)
     m.eval()  # no dropout: both computations see the same outputs
     x = torch.randn(1, 1, 8, 2 * T - 1)
@@ -135,7 +136,7 @@ def test_official_split_names_the_bad_path():
 
 def test_speaker_split_is_disjoint():
     df = pd.DataFrame({"speaker": [str(i % 10) for i in range(100)], "utt": range(100)})
-    out = librispeech.speaker_split(df, {"train": .8, "dev": .1, "test": .1}, seed=3)
+    out = librispeech.speaker_split(df, {"train": 0.8, "dev": 0.1, "test": 0.1}, seed=3)
     assert out.groupby("speaker")["split"].nunique().max() == 1
     assert set(out["split"]) == {"train", "dev", "test"}
 

@@ -1,13 +1,12 @@
+import hashlib
+import http.server
 import io
 import os
 import tarfile
 import threading
-import http.server
-import hashlib
 from functools import partial
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from lib import data
@@ -31,8 +30,10 @@ def test_stereo_is_downmixed_and_rate_is_resampled(audio_files, tone):
     assert sr_native == 8000 and len(y_native) == 8000
 
 
-@pytest.mark.parametrize("kind,message", [("empty", "empty file"), ("truncated", "cannot decode"),
-                                          ("not_audio", "cannot decode"), ("nan", "NaN")])
+@pytest.mark.parametrize(
+    "kind,message",
+    [("empty", "empty file"), ("truncated", "cannot decode"), ("not_audio", "cannot decode"), ("nan", "NaN")],
+)
 def test_broken_files_get_a_clear_error_naming_the_file(audio_files, kind, message):
     with pytest.raises(data.AudioError) as err:
         data.load_audio(audio_files[kind])
@@ -93,10 +94,10 @@ def test_read_table_reports_a_truncated_row(tmp_path):
 def test_speaker_disjoint_split():
     rng = np.random.default_rng(0)
     speakers = rng.integers(0, 50, size=1000).astype(str)
-    splits = data.speaker_disjoint_split(speakers, {"train": .8, "val": .1, "test": .1}, seed=3)
+    splits = data.speaker_disjoint_split(speakers, {"train": 0.8, "val": 0.1, "test": 0.1}, seed=3)
     data.check_disjoint(speakers, splits)
     assert set(splits) == {"train", "val", "test"}
-    again = data.speaker_disjoint_split(speakers, {"train": .8, "val": .1, "test": .1}, seed=3)
+    again = data.speaker_disjoint_split(speakers, {"train": 0.8, "val": 0.1, "test": 0.1}, seed=3)
     assert (splits == again).all()
     with pytest.raises(data.DataError):
         data.check_disjoint(["s1", "s1"], ["train", "test"])

@@ -9,8 +9,9 @@ from lib import features as F
 def batch():
     rng = np.random.default_rng(1)
     t = np.arange(16000) / 16000
-    return np.stack([0.5 * np.sin(2 * np.pi * f * t) + 0.05 * rng.standard_normal(16000)
-                     for f in (200, 700, 1500)]).astype(np.float32)
+    return np.stack(
+        [0.5 * np.sin(2 * np.pi * f * t) + 0.05 * rng.standard_normal(16000) for f in (200, 700, 1500)]
+    ).astype(np.float32)
 
 
 @pytest.mark.parametrize("n_fft,hop,n_mels", [(480, 160, 40), (400, 160, 64), (2048, 512, 128)])
@@ -24,12 +25,14 @@ def test_mfcc_matches_librosa_per_clip(batch, n_fft, hop, n_mels):
 
 def test_log_mel_matches_librosa(batch):
     ours = F.log_mel(batch[0], sr=16000, n_fft=400, hop_length=160, n_mels=64)
-    ref = librosa.power_to_db(librosa.feature.melspectrogram(y=batch[0], sr=16000, n_fft=400, hop_length=160,
-                                                             n_mels=64), top_db=80.0)
+    ref = librosa.power_to_db(
+        librosa.feature.melspectrogram(y=batch[0], sr=16000, n_fft=400, hop_length=160, n_mels=64), top_db=80.0
+    )
     np.testing.assert_allclose(ours, ref, atol=1e-2)
     ours_max = F.power_to_db(F.mel_spectrogram(batch[0], n_fft=400, n_mels=64), ref="max")
-    ref_max = librosa.power_to_db(librosa.feature.melspectrogram(y=batch[0], sr=16000, n_fft=400, hop_length=160,
-                                                                 n_mels=64), ref=np.max)
+    ref_max = librosa.power_to_db(
+        librosa.feature.melspectrogram(y=batch[0], sr=16000, n_fft=400, hop_length=160, n_mels=64), ref=np.max
+    )
     np.testing.assert_allclose(ours_max, ref_max, atol=1e-2)
 
 

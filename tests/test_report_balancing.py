@@ -1,7 +1,6 @@
 import json
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from lib import balancing, report
@@ -30,8 +29,13 @@ def test_run_refuses_non_numbers(tmp_path):
 
 
 def test_paper_vs_ours_table():
-    t = report.paper_vs_ours([{"quantity": "CNN accuracy", "paper": 91.76, "ours": [0.80, 0.82], "note": "x"},
-                              {"quantity": "EER", "paper": None, "ours": [0.1]}], scale=100)
+    t = report.paper_vs_ours(
+        [
+            {"quantity": "CNN accuracy", "paper": 91.76, "ours": [0.80, 0.82], "note": "x"},
+            {"quantity": "EER", "paper": None, "ours": [0.1]},
+        ],
+        scale=100,
+    )
     assert list(t["ours − paper"]) == ["-10.76", "—"]
     assert "81.00 ± 1.41" in t.iloc[0, 2]
     assert t.iloc[1, 1] == "not reported"
@@ -47,8 +51,9 @@ def test_class_weights_and_ratio_subsampling():
     y = np.array([0] * 90 + [1] * 10)
     w = balancing.class_weights(y)
     assert w[1] == pytest.approx(5.0) and w[0] == pytest.approx(100 / 180)
-    counts = balancing.counts_for_ratio({"dog": 300, "baby": 400, "gun": 120, "bg": 2000},
-                                        {"dog": 6, "baby": 1, "gun": 2, "bg": 16})
+    counts = balancing.counts_for_ratio(
+        {"dog": 300, "baby": 400, "gun": 120, "bg": 2000}, {"dog": 6, "baby": 1, "gun": 2, "bg": 16}
+    )
     assert counts == {"dog": 300, "baby": 50, "gun": 100, "bg": 800}
     labels = np.array(["a"] * 5 + ["b"] * 5)
     idx = balancing.subsample_to_counts(labels, {"a": 2, "b": 5})
@@ -74,7 +79,9 @@ def test_scoreboard_follows_the_results_files(tmp_path):
     results.mkdir()
     out, front = tmp_path / "scoreboard.md", tmp_path / "papers.md"
     page = scoreboard.write("book", results, out, front).read_text()
-    assert "SMOTEENN resampling lifts" in page and "awaiting re-run" in page and "holds" not in page.split("## Every")[1]
+    assert (
+        "SMOTEENN resampling lifts" in page and "awaiting re-run" in page and "holds" not in page.split("## Every")[1]
+    )
 
     run = report.Run("05_pdds_emotion", {"profile": "book"}, tmp_path / "run")
     run.claim("pdds_raises_ua", Interval(1.0, -0.5, 2.5, 535, 10, method="speaker bootstrap"), n_desc="535 utterances")

@@ -3,6 +3,7 @@
 The broken-file cases (empty, truncated, non-audio bytes, NaN/Inf, stereo, other rates) are in
 ``test_data.py``; these are the remaining cases of the robustness list.
 """
+
 import librosa
 import numpy as np
 import pandas as pd
@@ -47,7 +48,7 @@ def test_a_long_file_loads_whole_and_gives_one_frame_per_hop(tmp_path):
     sr, minutes = 16000, 10
     rng = np.random.default_rng(1)
     y = (0.05 * rng.standard_normal(sr * 60 * minutes)).astype(np.float32)
-    y[sr * 300: sr * 301] *= 10  # one loud second in the middle
+    y[sr * 300 : sr * 301] *= 10  # one loud second in the middle
     path = tmp_path / "long.flac"
     sf.write(path, y, sr)
     loaded, _ = data.load_audio(path)
@@ -55,7 +56,7 @@ def test_a_long_file_loads_whole_and_gives_one_frame_per_hop(tmp_path):
     L = features.log_mel(loaded[None], sr=sr, n_fft=400, hop_length=160, n_mels=40)
     assert L.shape == (1, 40, 1 + len(y) // 160) and L.dtype == np.float32 and np.isfinite(L).all()
     # The chapters' fixed-length crops come from the loudest part of a long recording.
-    crop = features.loudest_window(loaded[sr * 290: sr * 310], sr, hop=sr // 10)
+    crop = features.loudest_window(loaded[sr * 290 : sr * 310], sr, hop=sr // 10)
     assert np.abs(crop).mean() > 5 * np.abs(y).mean()
 
 

@@ -1,5 +1,6 @@
 """Run keys follow what the code does, not how it is written; a result-neutral lib change is carried over
 only with evidence (identical smoke results before and after)."""
+
 import json
 
 from lib import report, runner
@@ -34,20 +35,29 @@ def _fake_project(tmp_path, monkeypatch, metrics_before, metrics_after):
     monkeypatch.setattr(runner, "results_path", lambda ch, profile: res_dir / f"{ch.stem}.json")
     key = runner.run_key(chapter, {"profile": "book"}, [], ["lib/claims.py"])
     stale = {**key, "lib_sha256": "0" * 16}
-    stored = {"run_key": stale, "metrics": {}, "provenance": {"code": {"lib_modules": ["lib/claims.py"]},
-                                                              "data_fingerprint": {}}}
+    stored = {
+        "run_key": stale,
+        "metrics": {},
+        "provenance": {"code": {"lib_modules": ["lib/claims.py"]}, "data_fingerprint": {}},
+    }
     (res_dir / "99_probe.json").write_text(json.dumps(stored))
     for name, metrics in [("before", metrics_before), ("after", metrics_after)]:
         (tmp_path / name).mkdir()
-        (tmp_path / name / "99_probe.json").write_text(json.dumps({
-            "metrics": {k: {"per_seed": v} for k, v in metrics.items()},
-            "provenance": {"code": {"git_commit": "abc1234"}}}))
+        (tmp_path / name / "99_probe.json").write_text(
+            json.dumps(
+                {
+                    "metrics": {k: {"per_seed": v} for k, v in metrics.items()},
+                    "provenance": {"code": {"git_commit": "abc1234"}},
+                }
+            )
+        )
     return res_dir / "99_probe.json", key
 
 
 def test_rekey_carries_results_over_only_when_smoke_results_agree(tmp_path, monkeypatch):
-    res, key = _fake_project(tmp_path, monkeypatch, {"acc": {"0": 0.5}, "time_s": {"0": 1.0}},
-                             {"acc": {"0": 0.5}, "time_s": {"0": 9.0}})
+    res, key = _fake_project(
+        tmp_path, monkeypatch, {"acc": {"0": 0.5}, "time_s": {"0": 1.0}}, {"acc": {"0": 0.5}, "time_s": {"0": 9.0}}
+    )
     assert runner.rekey("book", tmp_path / "before", tmp_path / "after") == ["99_probe.py"]
     stored = json.loads(res.read_text())
     assert stored["run_key"] == key and "identical" in stored["rekeyed"][0]["evidence"]

@@ -1,4 +1,5 @@
 """Fast unit tests of the song-search module (a hashed bag-of-characters stands in for the sentence encoder)."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -21,17 +22,31 @@ def fake_encoder(texts):
 @pytest.fixture
 def tables(tmp_path):
     (tmp_path / "lyrics.csv").write_text(
-        'artist,song,link,text\n'
+        "artist,song,link,text\n"
         'ABBA,Dancing Queen,/a/abba/dq.html,"la la"\n'
         'ABBA,Waterloo,/a/abba/w.html,"la"\n'
         'Aerosmith,Dream On,/a/aero/do.html,"la"\n'
-        'Broken,Row,/x.html,"unterminated\n')
-    pd.DataFrame({"artist_name": ["johnny cash", "abba"], "track_name": ["hurt", "dancing queen"],
-                  "genre": ["country", "pop"], "topic": ["sadness", "romantic"], "lyrics": ["x", "y"],
-                  "release_date": [2002, 1976]}).to_csv(tmp_path / "tcc.csv", index=False)
-    pd.DataFrame({"name": ["Happy", "Someone Like You"], "artist": ["Pharrell Williams", "Adele"],
-                  "id": ["id1", "id2"], "mood": ["Happy", "Sad"], "album": ["a", "b"]}).to_csv(
-        tmp_path / "moods.csv", index=False)
+        'Broken,Row,/x.html,"unterminated\n'
+    )
+    pd.DataFrame(
+        {
+            "artist_name": ["johnny cash", "abba"],
+            "track_name": ["hurt", "dancing queen"],
+            "genre": ["country", "pop"],
+            "topic": ["sadness", "romantic"],
+            "lyrics": ["x", "y"],
+            "release_date": [2002, 1976],
+        }
+    ).to_csv(tmp_path / "tcc.csv", index=False)
+    pd.DataFrame(
+        {
+            "name": ["Happy", "Someone Like You"],
+            "artist": ["Pharrell Williams", "Adele"],
+            "id": ["id1", "id2"],
+            "mood": ["Happy", "Sad"],
+            "album": ["a", "b"],
+        }
+    ).to_csv(tmp_path / "moods.csv", index=False)
     return [tmp_path / "lyrics.csv", tmp_path / "tcc.csv", tmp_path / "moods.csv"]
 
 
@@ -80,8 +95,9 @@ def search(tables):
 
 def test_every_method_finds_an_exact_title_request(search):
     q = ["play dancing queen by abba", "play hurt by johnny cash"]
-    want = [search.catalogue.index[search.catalogue["key"] == k][0] for k in ["abba | dancing queen",
-                                                                               "johnny cash | hurt"]]
+    want = [
+        search.catalogue.index[search.catalogue["key"] == k][0] for k in ["abba | dancing queen", "johnny cash | hurt"]
+    ]
     for method in ["fuzzy", "embedding", "combined", "char_ngram", "fused"]:
         ids, scores = search.search(q, method=method, k=3)
         assert ids.shape == (2, 3) and scores.shape == (2, 3), method
@@ -127,6 +143,7 @@ def test_error_channel_identity_and_error_rate():
     ch = S.ErrorChannel().fit(refs, hyps)
     assert ch.corrupt("a day away", rng) == "e de ewe"
     from rapidfuzz.distance import Levenshtein
+
     expected = sum(Levenshtein.distance(r, h) for r, h in zip(refs, hyps)) / sum(map(len, refs))
     assert ch.cer_ == pytest.approx(expected)
 
@@ -138,6 +155,7 @@ def test_error_channel_sampled_cer_matches_fitted_rate():
     hyps = ["".join(c if rng.random() > 0.2 else rng.choice(list("xyz")) for c in r) for r in refs]
     ch = S.ErrorChannel().fit(refs, hyps)
     from lib import metrics
+
     corrupted = [ch.corrupt(r, rng) for r in refs]
     assert metrics.cer(refs, corrupted) == pytest.approx(ch.cer_, abs=0.03)
 
@@ -152,6 +170,7 @@ def test_synthesize_speaks_and_rejects_unknown_voice():
 
 def test_recommend_from_audio_end_to_end(tmp_path, search):
     import soundfile as sf
+
     f = tmp_path / "req.wav"
     sf.write(f, np.zeros(16000, np.float32), 16000)
     out = S.recommend_from_audio(f, 2, recognizer=lambda y, sr: "play waterloo by abba", search=search)

@@ -1,4 +1,5 @@
 """The statistics behind every verdict, checked against scipy, textbook values and simulation."""
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -71,8 +72,9 @@ def test_sign_and_mcnemar_exact_values():
     assert (r["only_a_correct"], r["only_b_correct"]) == (9, 1) and r["p_value"] == pytest.approx(22 / 1024)
 
 
-@pytest.mark.parametrize("k,q", [(2, 1.960), (3, 2.343), (4, 2.569), (5, 2.728), (6, 2.850), (7, 2.949),
-                                 (8, 3.031), (9, 3.102), (10, 3.164)])
+@pytest.mark.parametrize(
+    "k,q", [(2, 1.960), (3, 2.343), (4, 2.569), (5, 2.728), (6, 2.850), (7, 2.949), (8, 3.031), (9, 3.102), (10, 3.164)]
+)
 def test_nemenyi_critical_difference_matches_demsar_table(k, q):
     # Demšar (2006), JMLR 7, Table 5(a): q_0.05 for the Nemenyi test; CD = q sqrt(k(k+1)/(6N))
     assert M.nemenyi_critical_difference(k, 12) == pytest.approx(q * np.sqrt(k * (k + 1) / 72), abs=2e-3)

@@ -11,12 +11,12 @@ def _train(seed):
     X = torch.randn(256, 8)
     y = (X[:, 0] + 0.5 * X[:, 1] > 0).long()
     model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Dropout(0.2), nn.Linear(16, 2))
-    loader = DataLoader(TensorDataset(X, y), batch_size=32, shuffle=True,
-                        generator=torch.Generator().manual_seed(seed))
+    loader = DataLoader(TensorDataset(X, y), batch_size=32, shuffle=True, generator=torch.Generator().manual_seed(seed))
     val = DataLoader(TensorDataset(X[:64], y[:64]), batch_size=64)
     opt = torch.optim.Adam(model.parameters(), lr=1e-2)
-    history = training.fit(model, loader, val, lambda m, b: nn.functional.cross_entropy(m(b[0]), b[1]), opt,
-                           epochs=6, patience=3, log=None)
+    history = training.fit(
+        model, loader, val, lambda m, b: nn.functional.cross_entropy(m(b[0]), b[1]), opt, epochs=6, patience=3, log=None
+    )
     return history, training.predict(model, X)
 
 

@@ -1,4 +1,5 @@
 """Unit tests of lib.models.triple_header and lib.datasets.events (seconds, no real data needed)."""
+
 import math
 
 import numpy as np
@@ -125,17 +126,23 @@ def test_mine_quintuplets_matches_brute_force():
         pos = np.flatnonzero(others & (cluster == cluster[i]))
         mid = np.flatnonzero((cls == cls[i]) & (cluster != cluster[i]))
         neg = np.flatnonzero(cls != cls[i])
-        exp = [pos[np.argmax(D[i, pos])] if len(pos) else -1,
-               mid[np.argmin(D[i, mid])] if len(mid) else -1,
-               mid[np.argmax(D[i, mid])] if len(mid) else -1,
-               neg[np.argmin(D[i, neg])]]
+        exp = [
+            pos[np.argmax(D[i, pos])] if len(pos) else -1,
+            mid[np.argmin(D[i, mid])] if len(mid) else -1,
+            mid[np.argmax(D[i, mid])] if len(mid) else -1,
+            neg[np.argmin(D[i, neg])],
+        ]
         assert q[i].tolist() == exp
 
 
 def test_quintuplet_hinge_by_hand():
     a = torch.tensor([[1.0, 0.0]])
-    pp, pm, pmm, n = (torch.tensor([[0.0, 1.0]]), torch.tensor([[1.0, 0.0]]), torch.tensor([[0.6, 0.8]]),
-                      torch.tensor([[1.0, 0.0]]))
+    pp, pm, pmm, n = (
+        torch.tensor([[0.0, 1.0]]),
+        torch.tensor([[1.0, 0.0]]),
+        torch.tensor([[0.6, 0.8]]),
+        torch.tensor([[1.0, 0.0]]),
+    )
     valid = torch.tensor([[True, True, True, True]])
     d = [2.0, 0.0, 0.8, 0.0]  # squared distances of a to pp, pm, pmm, n
     g = 0.1
@@ -147,7 +154,7 @@ def test_quintuplet_hinge_by_hand():
 
 def test_growth_order():
     n = np.array([100, 200, 400, 800])
-    assert th.growth_order(n, 3e-6 * n ** 2) == pytest.approx(2.0)
+    assert th.growth_order(n, 3e-6 * n**2) == pytest.approx(2.0)
 
 
 # --------------------------------------------------------------------------
@@ -196,20 +203,36 @@ def _fixture_corpus(root):
     folder = root / "acoustic_events"
     rng = np.random.default_rng(0)
     rows = []
-    specs = [("UrbanSound8K/audio/fold1/1001-3-0-{}.wav", "dog_bark", "UrbanSound8K", "1", 16000),
-             ("UrbanSound8K/audio/fold1/2002-6-0-{}.wav", "gun_shot", "UrbanSound8K", "1", 16000),
-             ("UrbanSound8K/audio/fold2/3003-0-0-{}.wav", "background", "UrbanSound8K", "2", 16000),
-             ("donateacry_cleaned/hungry/0a1b2c3d-0000-1111-2222-333344445555-14307-1.7-m-04-hu-{}.wav",
-              "baby_cry", "donateacry-corpus", "", 8000),
-             ("SESA/gunshot/gunshot_00{}.wav", "gun_shot", "SESA", "sesa:gunshot_00{}", 16000)]
+    specs = [
+        ("UrbanSound8K/audio/fold1/1001-3-0-{}.wav", "dog_bark", "UrbanSound8K", "1", 16000),
+        ("UrbanSound8K/audio/fold1/2002-6-0-{}.wav", "gun_shot", "UrbanSound8K", "1", 16000),
+        ("UrbanSound8K/audio/fold2/3003-0-0-{}.wav", "background", "UrbanSound8K", "2", 16000),
+        (
+            "donateacry_cleaned/hungry/0a1b2c3d-0000-1111-2222-333344445555-14307-1.7-m-04-hu-{}.wav",
+            "baby_cry",
+            "donateacry-corpus",
+            "",
+            8000,
+        ),
+        ("SESA/gunshot/gunshot_00{}.wav", "gun_shot", "SESA", "sesa:gunshot_00{}", 16000),
+    ]
     for pattern, label, corpus, fold, sr in specs:
         for k in range(3):
             rel = pattern.format(k)
             path = folder / rel
             path.parent.mkdir(parents=True, exist_ok=True)
             sf.write(path, (0.1 * rng.standard_normal(int(sr * 0.7))).astype(np.float32), sr)
-            rows.append({"path": rel, "label": label, "original_class": label, "corpus": corpus,
-                         "fold": fold.format(k) if "{}" in fold else fold, "sample_rate": sr, "duration_s": 0.7})
+            rows.append(
+                {
+                    "path": rel,
+                    "label": label,
+                    "original_class": label,
+                    "corpus": corpus,
+                    "fold": fold.format(k) if "{}" in fold else fold,
+                    "sample_rate": sr,
+                    "duration_s": 0.7,
+                }
+            )
     pd.DataFrame(rows).to_csv(folder / "manifest.csv", index=False)
     return folder
 
@@ -237,8 +260,12 @@ def test_events_loader_groups_features_and_bandwidth(tmp_path, monkeypatch):
 def test_split_is_disjoint_by_recording_and_ratio_counts():
     rng = np.random.default_rng(0)
     n = 400
-    df = pd.DataFrame({"label": rng.choice(list(ev.LABELS), size=n, p=[.2, .1, .1, .6]),
-                       "group": rng.integers(120, size=n).astype(str)})
+    df = pd.DataFrame(
+        {
+            "label": rng.choice(list(ev.LABELS), size=n, p=[0.2, 0.1, 0.1, 0.6]),
+            "group": rng.integers(120, size=n).astype(str),
+        }
+    )
     s = ev.split(df, seed=0)
     spread = pd.DataFrame({"g": df["group"], "s": s}).groupby("g")["s"].nunique()
     assert spread.max() == 1 and set(s) == {"train", "val", "test"}
@@ -251,8 +278,14 @@ def test_split_is_disjoint_by_recording_and_ratio_counts():
 
 
 def test_bad_file_names_raise_naming_the_file():
-    bad = pd.DataFrame({"path": ["UrbanSound8K/audio/fold1/abc-1-0-0.wav"], "corpus": ["UrbanSound8K"],
-                        "fold": ["1"], "label": ["dog_bark"]})
+    bad = pd.DataFrame(
+        {
+            "path": ["UrbanSound8K/audio/fold1/abc-1-0-0.wav"],
+            "corpus": ["UrbanSound8K"],
+            "fold": ["1"],
+            "label": ["dog_bark"],
+        }
+    )
     with pytest.raises(ev.data.DataError, match="abc-1-0-0.wav"):
         ev.source_groups(bad)
     missing = pd.DataFrame({"path": ["SESA/x.wav"], "corpus": ["SESA"], "fold": [""], "label": ["gun_shot"]})
