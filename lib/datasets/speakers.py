@@ -6,8 +6,14 @@
   made on the union and are speaker-disjoint across folders.
 * :func:`timit_speakers` — a TIMIT directory the user owns (``TRAIN/DR*/SPEAKER/*.WAV``, also ``TEST``).
 * :func:`librispeech_crops` — random 1–3 s crops of Mini LibriSpeech utterances (cross-corpus test).
-* :func:`sample_pairs` — same/different-speaker pairs with a chosen ratio; by default both recordings of
-  a pair always carry *different* words/sentences, so that matching the word cannot help.
+* :func:`sample_pairs` — random same/different-speaker *training* pairs with a chosen ratio (drawn with
+  replacement, fresh every epoch); by default both recordings of a pair carry *different* words/sentences,
+  so that matching the word cannot help.
+* :func:`distinct_trials` — *evaluation* trials: distinct pairs without replacement, at most a fixed number
+  of same-speaker pairs per speaker (so that a few prolific speakers cannot dominate), and as many
+  different-speaker pairs starting from each speaker; every trial carries its first speaker as the
+  resampling group for speaker-level bootstrap intervals.  :func:`trial_concentration` says how much the
+  cap matters.
 * :func:`clip_features` / :func:`crop_features` — normalised log-mel spectrograms and MFCC statistics,
   cached on disk once per file list and parameters.
 """
@@ -180,6 +186,99 @@ def sample_pairs(speaker, text, n_pairs: int, same_fraction: float = 0.5, seed: 
     same = np.r_[np.ones(n_same, dtype=np.int8), np.zeros(n_diff, dtype=np.int8)]
     order = rng.permutation(n_pairs)
     return i[order], j[order], same[order]
+
+
+def _target_candidates(idx: np.ndarray, text: np.ndarray, different_text: bool) -> list[tuple[int, int]]:
+    """Every unordered pair of two recordings of one speaker (with different text if asked)."""
+    out = []
+    for a in range(len(idx)):
+        for b in range(a + 1, len(idx)):
+            if not different_text or text[idx[a]] != text[idx[b]]:
+                out.append((int(idx[a]), int(idx[b])))
+    return out
+
+
+def distinct_trials(speaker, text, max_targets_per_speaker: int = 50, nontargets_per_target: float = 1.0,
+                    seed: int = 0, different_text: bool = True) -> dict[str, np.ndarray]:
+    """Verification trials as *distinct* pairs drawn without replacement.
+
+    For every speaker with two usable recordings: all its distinct same-speaker pairs (different text),
+    or ``max_targets_per_speaker`` of them drawn without replacement when it has more — the cap keeps a
+    few speakers with many recordings from dominating the target trials.  Then, for each such speaker,
+    ``round(n_targets · nontargets_per_target)`` different-speaker pairs whose first recording is that
+    speaker's and whose second is a random recording of another speaker (different text); no unordered
+    pair occurs twice among all trials.
+
+    Returns a dict of arrays ``i, j, same (int8), group (the first recording's speaker)``; ``group`` is
+    the unit for :func:`lib.metrics.bootstrap_ci` (every group holds targets and non-targets, so a
+    speaker resample always has both classes).
+    """
+    speaker = np.asarray(speaker).astype(str)
+    text = np.asarray(text).astype(str)
+    if speaker.shape != text.shape:
+        raise ValueError("speaker and text must have one entry per recording")
+    if max_targets_per_speaker < 1:
+        raise ValueError("max_targets_per_speaker must be at least 1")
+    rng = np.random.default_rng(seed)
+    by_speaker = pd.Series(np.arange(len(speaker))).groupby(speaker).apply(np.asarray).to_dict()
+    seen: set[tuple[int, int]] = set()
+    i_all, j_all, same_all, group_all = [], [], [], []
+    for s in sorted(by_speaker):
+        cands = _target_candidates(by_speaker[s], text, different_text)
+        if not cands:
+            continue
+        take = rng.choice(len(cands), size=min(len(cands), max_targets_per_speaker), replace=False)
+        for k in sorted(take):
+            a, b = cands[k]
+            seen.add((a, b))
+            i_all.append(a), j_all.append(b), same_all.append(1), group_all.append(s)
+        n_non = int(round(len(take) * nontargets_per_target))
+        own = by_speaker[s]
+        others = np.flatnonzero(speaker != s)
+        got, tries = 0, 0
+        while got < n_non:
+            tries += 1
+            if tries > 100 * n_non + 1000:
+                raise ValueError(f"speaker {s}: could not draw {n_non} distinct different-speaker pairs")
+            a = int(own[rng.integers(len(own))])
+            b = int(others[rng.integers(len(others))])
+            if different_text and text[a] == text[b]:
+                continue
+            key = (min(a, b), max(a, b))
+            if key in seen:
+                continue
+            seen.add(key)
+            i_all.append(a), j_all.append(b), same_all.append(0), group_all.append(s)
+            got += 1
+    if not i_all:
+        raise ValueError("no speaker has two recordings (with different text) to form a same-speaker pair")
+    return {"i": np.array(i_all, dtype=np.int64), "j": np.array(j_all, dtype=np.int64),
+            "same": np.array(same_all, dtype=np.int8), "group": np.array(group_all)}
+
+
+def trial_concentration(speaker, text, cap: int | None, top: int = 10,
+                        different_text: bool = True) -> dict[str, float]:
+    """How much of the same-speaker pairs the ``top`` most prolific speakers would hold.
+
+    ``cap=None``: all distinct same-speaker pairs; otherwise at most ``cap`` per speaker.
+    Returns ``n_targets``, ``n_speakers`` (with at least one pair), ``top_share`` (of the targets held by
+    the ``top`` speakers with most pairs) and ``speaker_share`` (``top`` / ``n_speakers``).
+    """
+    speaker = np.asarray(speaker).astype(str)
+    text = np.asarray(text).astype(str)
+    counts = []
+    for _, idx in pd.Series(np.arange(len(speaker))).groupby(speaker):
+        idx = idx.to_numpy()
+        if different_text:
+            words = pd.Series(text[idx]).value_counts().to_numpy()
+            n = len(idx) * (len(idx) - 1) // 2 - int((words * (words - 1) // 2).sum())
+        else:
+            n = len(idx) * (len(idx) - 1) // 2
+        counts.append(n if cap is None else min(n, cap))
+    counts = np.sort(np.array(counts))[::-1]
+    counts = counts[counts > 0]
+    return {"n_targets": int(counts.sum()), "n_speakers": int(len(counts)),
+            "top_share": float(counts[:top].sum() / counts.sum()), "speaker_share": float(top / len(counts))}
 
 
 # --------------------------------------------------------------------------

@@ -6,20 +6,23 @@ the embedding and batch normalisation of the embedding.  Two recordings are
 compared by the Euclidean distance of their embeddings; the verification score
 is the *negative* distance, so that a higher score means "same speaker".
 
-Two baselines share the interface:
+Compared with it (same features, same speakers):
 
-* :class:`SpeakerClassifier` — the same embedder trained with cross-entropy over
-  the training speakers; its embedding (the layer before the softmax) is scored
-  with the same distance;
-* :func:`mfcc_stats` + :func:`cosine_scores` — mean and standard deviation of
-  MFCCs over time, standardised with training statistics, scored by cosine.
+* :class:`AMSoftmaxClassifier` — a small x-vector/ECAPA-style TDNN (:class:`XVector`) trained as a
+  speaker classifier with an additive-margin softmax, its embedding scored by cosine: the modern
+  reference;
+* :func:`mfcc_stats` + :func:`cosine_scores` — mean and standard deviation of MFCCs over time,
+  standardised with training statistics, scored by cosine: no training at all.
 
-For unseen recordings::
+Training (:func:`train_siamese`, :func:`train_xvector`) runs until a validation criterion computed on
+held-out *speakers* (:class:`PairValidation`) stops improving.
+
+For unseen recordings, with the embedder shipped in ``book/models/`` (no training needed)::
 
     from lib.models import siamese
-    E = siamese.embed_files("runs/book/02_siamese_speakers/artifacts/siamese.pt", ["a.wav", "b.flac"])
+    E = siamese.embed_files(["a.wav", "b.flac"])
     score = siamese.score_pairs(E[[0]], E[[1]])     # higher = more likely the same speaker
-    same = score >= threshold                       # threshold chosen on validation pairs
+    scores, same = siamese.verify([("a.wav", "b.flac")])   # with the stored validation threshold
 """
 from __future__ import annotations
 
@@ -47,13 +50,25 @@ def log_mel_normalised(y, params: dict | None = None) -> np.ndarray:
     ``y``: ``(n_samples,)`` or ``(n_clips, n_samples)``; returns ``(..., n_mels, n_frames)`` float32.
     The per-spectrogram mean/std normalisation is the article's "subtract the mean and divide by the
     standard deviation"; it needs no training statistics, so unseen recordings are treated identically.
+    ``params["norm"] = "band"`` adds :func:`band_normalise` (per-band normalisation over time).
     """
     p = {**FEATURE_PARAMS, **(params or {})}
     S = features.log_mel(y, sr=p["sr"], n_fft=p["n_fft"], hop_length=p["hop_length"],
                          win_length=p["win_length"], n_mels=p["n_mels"])
-    if S.ndim == 2:
-        return features.per_clip_normalize(S[None])[0]
-    return features.per_clip_normalize(S)
+    out = features.per_clip_normalize(S[None])[0] if S.ndim == 2 else features.per_clip_normalize(S)
+    if p.get("norm", "clip") == "band":
+        out = band_normalise(out)
+    return out
+
+
+def band_normalise(X: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """Per-utterance normalisation of every mel band over time (CMVN): ``(..., n_mels, n_frames)``.
+
+    Removes each recording's long-term spectral envelope, which carries the microphone and room as
+    well as part of the voice; the chapter's cross-corpus remedy.
+    """
+    X = np.asarray(X, dtype=np.float32)
+    return ((X - X.mean(axis=-1, keepdims=True)) / (X.std(axis=-1, keepdims=True) + eps)).astype(np.float32)
 
 
 def mfcc_stats(y, n_mfcc: int = 20, params: dict | None = None) -> np.ndarray:
@@ -118,21 +133,74 @@ class Embedder(nn.Module):
         return self.norm(self.linear(self.dropout(h))) * self.scale
 
 
-class SpeakerClassifier(nn.Module):
-    """Baseline: the same embedder followed by a linear softmax layer over the training speakers."""
+class XVector(nn.Module):
+    """A small x-vector / ECAPA-style TDNN embedder (the modern reference of the chapter).
 
-    def __init__(self, n_speakers: int, **embedder_kwargs):
+    Five 1-D convolutions over frames with the mel bands as channels (kernel 5, then 3 with dilation
+    2 and 3, then two 1×1 layers; batch norm and ReLU after each, as in Snyder et al.'s x-vector TDNN),
+    statistics pooling (mean and standard deviation over time, computed in float32), a linear layer to
+    the embedding and batch normalisation.  Sized for CPUs (``channels=128`` instead of 512).
+    Input ``(batch, n_mels, n_frames)``; output ``(batch, emb_dim)``.
+    """
+
+    def __init__(self, n_mels: int = 40, channels: int = 128, pooled: int = 384, emb_dim: int = 128):
         super().__init__()
-        self.embedder = Embedder(**embedder_kwargs)
-        self.head = nn.Linear(self.embedder.config["emb_dim"], n_speakers)
-        self.config = {**self.embedder.config, "n_speakers": n_speakers}
+        self.config = {"n_mels": n_mels, "channels": channels, "pooled": pooled, "emb_dim": emb_dim}
+        spec = [(n_mels, channels, 5, 1), (channels, channels, 3, 2), (channels, channels, 3, 3),
+                (channels, channels, 1, 1), (channels, pooled, 1, 1)]
+        layers = []
+        for c_in, c_out, k, d in spec:
+            layers += [nn.Conv1d(c_in, c_out, k, dilation=d, padding=d * (k - 1) // 2, bias=False),
+                       nn.BatchNorm1d(c_out), nn.ReLU()]
+        self.frames = nn.Sequential(*layers)
+        self.linear = nn.Linear(2 * pooled, emb_dim)
+        self.norm = nn.BatchNorm1d(emb_dim)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(F.relu(self.embedder(x)))
+        if x.dim() == 4:
+            x = x.squeeze(1)
+        if x.dim() != 3 or x.shape[1] != self.config["n_mels"]:
+            raise ValueError(f"expected (batch, {self.config['n_mels']}, frames) features, got {tuple(x.shape)}")
+        h = self.frames(x).float()                         # (B, pooled, T)
+        stats = torch.cat([h.mean(dim=2), torch.sqrt(h.var(dim=2, unbiased=False) + 1e-5)], dim=1)
+        return self.norm(self.linear(stats))
+
+
+class AMSoftmaxClassifier(nn.Module):
+    """:class:`XVector` + additive-margin softmax over the training speakers (Wang et al., 2018).
+
+    ``logits(x, y)`` are ``scale · (cos θ − margin · [class = y])`` with unit-length embeddings and class
+    weights, so training pushes each embedding's cosine to its own speaker at least ``margin`` above the
+    others; at test time only :meth:`embed` is used and pairs are scored by cosine.
+    """
+
+    def __init__(self, n_speakers: int, scale: float = 30.0, margin: float = 0.2, **xvector_kwargs):
+        super().__init__()
+        self.embedder = XVector(**xvector_kwargs)
+        self.weight = nn.Parameter(torch.randn(n_speakers, self.embedder.config["emb_dim"]) * 0.01)
+        self.scale, self.margin = scale, margin
+        self.config = {**self.embedder.config, "n_speakers": n_speakers, "scale": scale, "margin": margin}
+
+    def cosine(self, x: torch.Tensor) -> torch.Tensor:
+        e = F.normalize(self.embedder(x).float(), dim=1)
+        return e @ F.normalize(self.weight.float(), dim=1).T
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.scale * self.cosine(x)
 
     def embed(self, x: torch.Tensor) -> torch.Tensor:
         return self.embedder(x)
 
+
+def am_softmax_loss_fn(bf16: bool = False):
+    """``loss_fn(model, batch)`` for :func:`lib.models.training.fit`: additive-margin softmax cross-entropy."""
+    def loss_fn(model, batch):
+        x, y = batch
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            cos = model.cosine(x)
+        onehot = F.one_hot(y, cos.shape[1]).to(cos.dtype)
+        return F.cross_entropy(model.scale * (cos.float() - model.margin * onehot), y)
+    return loss_fn
 
 # --------------------------------------------------------------------------
 # Loss and scores
@@ -225,25 +293,26 @@ class ClipBatches:
             yield self.X[k], self.y[k]
 
 
-def siamese_loss_fn(margin: float = 1.0):
-    """``loss_fn(model, batch)`` for :func:`lib.models.training.fit`: both sides in one forward pass."""
+def siamese_loss_fn(margin: float = 1.0, bf16: bool = False):
+    """``loss_fn(model, batch)`` for :func:`lib.models.training.fit`: both sides in one forward pass.
+
+    ``bf16=True`` runs the forward pass under CPU bfloat16 autocast (weights, loss and optimiser
+    stay float32); the chapter checks that this leaves the EER unchanged before using it.
+    """
     def loss_fn(model, batch):
         x1, x2, same = batch
-        e = model(torch.cat([x1, x2]))
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+            e = model(torch.cat([x1, x2]))
+        e = e.float()
         return contrastive_loss(e[:len(x1)], e[len(x1):], same, margin)
     return loss_fn
-
-
-def classifier_loss_fn(model, batch):
-    x, y = batch
-    return F.cross_entropy(model(x), y)
 
 
 # --------------------------------------------------------------------------
 # Embedding
 # --------------------------------------------------------------------------
 def _embedder(model: nn.Module) -> nn.Module:
-    return model.embedder if isinstance(model, SpeakerClassifier) else model
+    return model.embedder if isinstance(model, AMSoftmaxClassifier) else model
 
 
 @torch.no_grad()
@@ -271,20 +340,147 @@ def embed_ragged(model: nn.Module, feats: Sequence[np.ndarray], batch_size: int 
 
 
 # --------------------------------------------------------------------------
+# Model selection on validation speakers, and training to convergence
+# --------------------------------------------------------------------------
+class PairValidation:
+    """Per-epoch model selection on fixed validation trials (speakers never used for training).
+
+    All validation recordings are embedded once per epoch (eval mode, float32) and every trial is
+    scored from those embeddings, so the criterion uses thousands of distinct pairs at the cost of one
+    forward pass.  ``criterion``:
+
+    * ``"contrastive"`` — the article's loss on the validation pairs (the Siamese network's own loss;
+      smoother than the EER, which depends on the few trials near the threshold);
+    * ``"ranking"`` — 1 − ROC AUC of the scores (for models trained with another loss), also a
+      statistic of all trials rather than of the threshold region.
+
+    Use ``loader`` and ``loss`` as ``val_loader`` / ``val_loss_fn`` of :func:`lib.models.training.fit`
+    and ``metrics`` as its ``metrics``: each epoch then also records ``val_eer`` and ``val_auc_error``.
+    """
+
+    def __init__(self, X: np.ndarray, trials: dict, criterion: str = "contrastive", margin: float = 1.0,
+                 score: str = "euclidean"):
+        if criterion not in ("contrastive", "ranking"):
+            raise ValueError(f"criterion must be 'contrastive' or 'ranking', got {criterion!r}")
+        if score not in ("euclidean", "cosine"):
+            raise ValueError(f"score must be 'euclidean' or 'cosine', got {score!r}")
+        rows, inverse = np.unique(np.r_[trials["i"], trials["j"]], return_inverse=True)
+        self.X = np.ascontiguousarray(X[rows], dtype=np.float32)
+        self.a, self.b = inverse[:len(trials["i"])], inverse[len(trials["i"]):]
+        self.same = np.asarray(trials["same"]).astype(int)
+        self.criterion, self.margin, self.score = criterion, margin, score
+        self.loader = [None]      # one "batch": the whole validation set
+        self.last: dict = {}
+
+    def loss(self, model: nn.Module, batch=None) -> torch.Tensor:
+        from sklearn.metrics import roc_auc_score
+
+        from lib import metrics
+
+        E = embed(model, self.X)
+        scores = (score_pairs if self.score == "euclidean" else cosine_scores)(E[self.a], E[self.b])
+        auc_error = 1.0 - float(roc_auc_score(self.same, scores))
+        self.last = {"val_eer": metrics.eer(self.same, scores), "val_auc_error": auc_error}
+        if self.criterion == "contrastive":
+            return contrastive_loss(torch.from_numpy(E[self.a]), torch.from_numpy(E[self.b]),
+                                    torch.from_numpy(self.same), self.margin)
+        return torch.tensor(auc_error)
+
+    def metrics(self, model: nn.Module) -> dict:
+        return dict(self.last)
+
+
+def _fit(model, loader, loss_fn, val: PairValidation, lr: float, lr_step: int, max_epochs: int,
+         patience: int) -> dict:
+    import time
+
+    from lib.models import training
+
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    sched = torch.optim.lr_scheduler.StepLR(opt, step_size=lr_step, gamma=0.5)
+    t0 = time.perf_counter()
+    history = training.fit(model, loader, val.loader, loss_fn, opt, max_epochs, scheduler=sched,
+                           patience=patience, metrics=val.metrics, log=None, val_loss_fn=val.loss)
+    seconds = time.perf_counter() - t0
+    best = int(np.argmin([h["val_loss"] for h in history]))
+    return {"model": model, "history": history, "best_epoch": best + 1, "epochs_run": len(history),
+            "stopped_early": len(history) < max_epochs, "seconds": seconds}
+
+
+def train_siamese(X: np.ndarray, train_rows: np.ndarray, speaker, text, val: PairValidation, *, seed: int,
+                  max_epochs: int, pairs_per_epoch: int, lr_step: int, patience: int, batch_size: int = 64,
+                  lr: float = 1e-3, margin: float = 1.0, same_fraction: float = 0.5, bf16: bool = False,
+                  **embedder_kwargs) -> dict:
+    """Train an :class:`Embedder` with the contrastive loss until the validation criterion stops improving.
+
+    Every epoch draws ``pairs_per_epoch`` fresh training pairs (:func:`lib.datasets.speakers.sample_pairs`,
+    different words in every pair); Adam with a StepLR schedule that halves the learning rate every
+    ``lr_step`` epochs; training stops after ``patience`` epochs without a lower validation criterion
+    (or at ``max_epochs``) and the weights of the best epoch are kept.  Returns a dict with ``model``,
+    ``history`` (one row per epoch), ``best_epoch``, ``epochs_run``, ``stopped_early`` and ``seconds``.
+    """
+    from lib.datasets import speakers
+    from lib.models import training
+
+    training.set_seed(seed)
+    model = Embedder(**embedder_kwargs)
+    train_rows = np.asarray(train_rows)
+    spk, txt = np.asarray(speaker)[train_rows], np.asarray(text)[train_rows]
+
+    def sample(epoch):
+        i, j, same = speakers.sample_pairs(spk, txt, pairs_per_epoch, same_fraction, seed=seed * 1000 + epoch)
+        return train_rows[i], train_rows[j], same
+
+    loader = PairBatches(X, sample, batch_size)
+    out = _fit(model, loader, siamese_loss_fn(margin, bf16), val, lr, lr_step, max_epochs, patience)
+    out["steps"] = out["epochs_run"] * int(np.ceil(pairs_per_epoch / batch_size))
+    out["pairs_seen"] = out["epochs_run"] * pairs_per_epoch
+    return out
+
+
+def train_xvector(X: np.ndarray, train_rows: np.ndarray, labels, val: PairValidation, *, seed: int,
+                  max_epochs: int, lr_step: int, patience: int, batch_size: int = 128, lr: float = 1e-3,
+                  bf16: bool = False, scale: float = 30.0, margin: float = 0.2, **xvector_kwargs) -> dict:
+    """Train an :class:`AMSoftmaxClassifier` over the training speakers (one epoch = every training clip
+    once), selecting the epoch on the validation speakers' trials (``val`` with ``criterion="ranking"``)."""
+    from lib.models import training
+
+    training.set_seed(seed)
+    labels = np.asarray(labels)
+    model = AMSoftmaxClassifier(int(labels.max()) + 1, scale=scale, margin=margin, **xvector_kwargs)
+    loader = ClipBatches(X[np.asarray(train_rows)], labels, batch_size=batch_size, seed=seed)
+    out = _fit(model, loader, am_softmax_loss_fn(bf16), val, lr, lr_step, max_epochs, patience)
+    out["steps"] = out["epochs_run"] * int(np.ceil(len(labels) / batch_size))
+    return out
+
+
+# --------------------------------------------------------------------------
 # Save / load / verify unseen recordings
 # --------------------------------------------------------------------------
+#: The embedder shipped with the book (written by the chapter's ``book`` profile): a fresh clone can
+#: embed and compare recordings without training anything.
+DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "book" / "models" / "siamese_embedder.pt"
+
+
 def save(model: nn.Module, path: str | os.PathLike, feature_params: dict | None = None, **meta) -> Path:
-    """Write the model's weights, architecture and front-end parameters to one file."""
+    """Write an embedder's weights, architecture and front-end parameters to one small file.
+
+    Only the embedding network is stored (an :class:`AMSoftmaxClassifier` is saved without its
+    speaker weights); ``meta`` holds anything a user needs, e.g. the validation ``threshold`` and
+    ``clip_s`` (the training clip length, to which shorter files are padded by :func:`embed_files`).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    kind = "classifier" if isinstance(model, SpeakerClassifier) else "siamese"
-    torch.save({"kind": kind, "config": model.config, "state_dict": model.state_dict(),
-                "feature_params": {**FEATURE_PARAMS, **(feature_params or {})}, "meta": meta}, path)
+    net = _embedder(model)
+    kind = "xvector" if isinstance(net, XVector) else "siamese"
+    state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+    torch.save({"kind": kind, "config": net.config, "state_dict": state,
+                "feature_params": {**FEATURE_PARAMS, "norm": "clip", **(feature_params or {})}, "meta": meta}, path)
     return path
 
 
 def load(path: str | os.PathLike) -> tuple[nn.Module, dict]:
-    """Rebuild a model saved by :func:`save`; returns ``(model in eval mode, checkpoint dict)``."""
+    """Rebuild an embedder saved by :func:`save`; returns ``(model in eval mode, checkpoint dict)``."""
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such model file")
@@ -292,51 +488,65 @@ def load(path: str | os.PathLike) -> tuple[nn.Module, dict]:
         ckpt = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:
         raise ValueError(f"{path}: not a model file written by lib.models.siamese.save ({exc})") from exc
-    if not isinstance(ckpt, dict) or "state_dict" not in ckpt:
+    if not isinstance(ckpt, dict) or "state_dict" not in ckpt or ckpt.get("kind") not in ("siamese", "xvector"):
         raise ValueError(f"{path}: not a model file written by lib.models.siamese.save")
-    cfg = dict(ckpt["config"])
-    if ckpt["kind"] == "classifier":
-        n = cfg.pop("n_speakers")
-        model = SpeakerClassifier(n, **cfg)
-    else:
-        model = Embedder(**cfg)
+    model = (XVector if ckpt["kind"] == "xvector" else Embedder)(**ckpt["config"])
     model.load_state_dict(ckpt["state_dict"])
     model.eval()
     return model, ckpt
 
 
-def embed_files(model_path: str | os.PathLike, paths: Sequence[str | os.PathLike], max_seconds: float | None = None,
-                batch_size: int = 64) -> np.ndarray:
-    """Embed audio files with a saved model: one row per file, ``(len(paths), emb_dim)``.
+def embed_files(paths: Sequence[str | os.PathLike], model_path: str | os.PathLike | None = None,
+                max_seconds: float | None = None, batch_size: int = 64) -> np.ndarray:
+    """Speaker embeddings of audio files: one row per file, ``(len(paths), emb_dim)``.
+
+    ``model_path`` defaults to the embedder shipped with the book, :data:`DEFAULT_MODEL`
+    (``book/models/siamese_embedder.pt``), so this works on a fresh clone without training::
+
+        from lib.models import siamese
+        E = siamese.embed_files(["a.wav", "b.flac", "c.opus"])
+        siamese.score_pairs(E[[0]], E[[1]])      # minus the Euclidean distance: higher = more alike
 
     Each file is decoded with :func:`lib.data.load_audio` (any rate, mono mix), optionally cut to its
-    loudest ``max_seconds``, turned into the normalised log-mel spectrogram the model was trained on,
-    and embedded whole (the GRU accepts any length; files shorter than 0.1 s are padded).  A file that
-    cannot be read raises an error naming it.
+    loudest ``max_seconds``, padded with silence to the training clip length when shorter (as the
+    training clips were), turned into the normalised log-mel spectrogram the model was trained on and
+    embedded whole (the recurrent layer accepts any length).  A file that cannot be read raises an
+    error naming it; a missing model file raises :class:`FileNotFoundError`.
     """
     from lib import data
 
-    model, ckpt = load(model_path)
+    path = Path(model_path) if model_path is not None else DEFAULT_MODEL
+    if model_path is None and not path.is_file():
+        raise FileNotFoundError(f"{path}: the shipped embedder is missing; run the chapter "
+                                "chapters/02_siamese_speakers.py with --profile book to write it")
+    model, ckpt = load(path)
     p = ckpt["feature_params"]
+    min_len = max(int(round(float(ckpt["meta"].get("clip_s") or 0) * p["sr"])), p["sr"] // 10)
     feats = []
-    for path in paths:
-        y, _ = data.load_audio(path, sr=p["sr"])
+    for f in paths:
+        y, _ = data.load_audio(f, sr=p["sr"])
         if max_seconds is not None:
             y = features.loudest_window(y, int(max_seconds * p["sr"]))
-        if len(y) < p["sr"] // 10:  # the CNN needs at least 9 frames
-            y = features.fix_length(y, p["sr"] // 10)
+        if len(y) < min_len:  # the CNN needs at least 9 frames; training clips were padded likewise
+            y = features.fix_length(y, min_len)
         feats.append(log_mel_normalised(y, p))
     return embed_ragged(model, feats, batch_size)
 
 
-def verify(model_path: str | os.PathLike, pairs: Sequence[tuple], threshold: float) -> tuple[np.ndarray, np.ndarray]:
-    """Score ``[(path_a, path_b), ...]`` and decide same speaker when ``score >= threshold``.
+def verify(pairs: Sequence[tuple], model_path: str | os.PathLike | None = None,
+           threshold: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Score ``[(path_a, path_b), ...]`` and decide "same speaker" when ``score >= threshold``.
 
-    Returns ``(scores, decisions)``; ``threshold`` must come from validation pairs (e.g. the value the
-    chapter stores next to the model).
+    Returns ``(scores, decisions)``.  ``threshold`` defaults to the one stored with the model (chosen
+    on validation speakers when it was trained); ``model_path`` to :data:`DEFAULT_MODEL`.
     """
+    path = Path(model_path) if model_path is not None else DEFAULT_MODEL
+    if threshold is None:
+        threshold = load(path)[1]["meta"].get("threshold")
+        if threshold is None:
+            raise ValueError(f"{path}: no threshold stored with the model; pass one")
     files = sorted({str(p) for pair in pairs for p in pair})
-    E = embed_files(model_path, files)
+    E = embed_files(files, path)
     row = {f: k for k, f in enumerate(files)}
     a = np.array([row[str(p)] for p, _ in pairs])
     b = np.array([row[str(q)] for _, q in pairs])
