@@ -197,7 +197,7 @@ class PDDS:
         return {k: getattr(self, k) for k in ("p", "sigma", "clear_target", "ambiguous", "clear_p",
                                               "normalize_kernel", "random_state")}
 
-    def set_params(self, **params) -> "PDDS":
+    def set_params(self, **params) -> PDDS:
         for k, v in params.items():
             if k not in self.get_params():
                 raise ValueError(f"PDDS has no parameter {k!r}")

@@ -1,4 +1,5 @@
 """CLTNet shapes, the KL loss of eq. (6) against a direct numpy computation, training smoke, embedding model."""
+
 import numpy as np
 import pytest
 import torch
@@ -57,7 +58,8 @@ def test_kl_loss_matches_equation_6():
     onehot = torch.eye(5)[[0, 2, 4]]
     lg = torch.tensor(logits[:3])
     assert float(cltnet.kl_loss(lg, onehot)) == pytest.approx(
-        float(torch.nn.functional.cross_entropy(lg, torch.tensor([0, 2, 4]))), rel=1e-6)
+        float(torch.nn.functional.cross_entropy(lg, torch.tensor([0, 2, 4]))), rel=1e-6
+    )
 
 
 def test_training_learns_a_separable_toy_task_and_predicts_distributions():

@@ -1,7 +1,7 @@
 """Emotion task loaders: the IEMOCAP reader on a tiny generated fixture in the official file format,
 CREMA-D vote typing, EmoDB split and frame stacking."""
+
 import numpy as np
-import pandas as pd
 import pytest
 import soundfile as sf
 
@@ -37,7 +37,8 @@ def make_iemocap(root, sessions=(1, 2, 3, 4, 5)):
         (base / "dialog" / "transcriptions").mkdir(parents=True)
         (base / "dialog" / "EmoEvaluation" / f"{d}.txt").write_text(EVAL.format(d=d))
         (base / "dialog" / "transcriptions" / f"{d}.txt").write_text(
-            f"{d}_F000 [006.2901-008.2357]: Excuse me.\n{d}_M000 [010.0100-011.3925]: Do you have your forms?\n")
+            f"{d}_F000 [006.2901-008.2357]: Excuse me.\n{d}_M000 [010.0100-011.3925]: Do you have your forms?\n"
+        )
         wav = base / "sentences" / "wav" / d
         wav.mkdir(parents=True)
         for utt in ("F000", "M000", "F001"):
@@ -53,8 +54,9 @@ def test_iemocap_evaluation_file_parsing(tmp_path):
     assert rows[1]["votes_frustration"] == pytest.approx(1.5) and rows[1]["votes_anger"] == pytest.approx(0.5)
     assert rows[1]["votes_sadness"] == 1
     assert rows[2]["votes_outside"] == 1
-    with_self = emotion.read_emo_evaluation(root / "Session1" / "dialog" / "EmoEvaluation" / "Ses01F_impro01.txt",
-                                            include_self=True)
+    with_self = emotion.read_emo_evaluation(
+        root / "Session1" / "dialog" / "EmoEvaluation" / "Ses01F_impro01.txt", include_self=True
+    )
     assert with_self[0]["votes_anger"] == 1 and with_self[0]["evaluators"] == 4
 
 
@@ -133,3 +135,26 @@ def test_load_task_iemocap_full_profile_path(tmp_path, monkeypatch):
     assert task["y"].tolist() == [emotion.IEMOCAP_CLASSES.index(c) for c in ["neutral", "frustration"] * 5]
     with pytest.raises(ValueError, match="unknown corpus"):
         emotion.load_task("timit", "logmel")
+
+
+def test_emodb_folds_test_every_speaker_once():
+    speakers = np.repeat([s for pair in emotion.EMODB_FOLD_PAIRS for s in pair], 3)
+    folds = emotion.emodb_folds(speakers)
+    assert len(folds) == 5
+    assert (np.sum([f["test"] for f in folds], axis=0) == 1).all()  # every utterance tested exactly once
+    for k, f in enumerate(folds):
+        assert not (f["train"] & f["val"]).any() and not (f["train"] & f["test"]).any()
+        assert not (f["val"] & f["test"]).any() and (f["train"] | f["val"] | f["test"]).all()
+        assert f["val_speakers"] == list(emotion.EMODB_FOLD_PAIRS[(k + 1) % 5])
+        assert len(f["train_speakers"]) == 6 and f["train"].sum() == 18
+        assert not set(f["train_speakers"]) & set(f["test_speakers"] + f["val_speakers"])
+    with pytest.raises(data.DataError, match="no fold pair"):
+        emotion.emodb_folds(["03", "99"])
+
+
+def test_emodb_folds_cover_the_real_speakers(data_available):
+    df = emotion.emodb_table()
+    folds = emotion.emodb_folds(df["speaker"])
+    assert (np.sum([f["test"] for f in folds], axis=0) == 1).all()
+    for f in folds:  # one man and one woman in every held-out pair (men: 03 10 11 12 15)
+        assert len({s in {"03", "10", "11", "12", "15"} for s in f["test_speakers"]}) == 2

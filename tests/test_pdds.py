@@ -1,4 +1,5 @@
 """PDDS (lib.balancing): hand-computed small cases, and eq. (1) against scipy's convolution."""
+
 import numpy as np
 import pytest
 from scipy.ndimage import convolve1d
@@ -11,7 +12,7 @@ W1 = np.exp(-0.5)  # Gaussian weight of a neighbouring bin for sigma = 1
 def votes_from_counts(M):
     """Vote rows realising a (c, c) pair-count matrix: clear rows [3,0,..], ambiguous rows 2 major + 1 minor."""
     c = len(M)
-    rows, labels = [], []
+    rows = []
     for i in range(c):
         for j in range(c):
             for _ in range(int(M[i][j])):
@@ -50,7 +51,7 @@ def test_smoothing_hand_computed_and_against_scipy_convolution():
     # Normalised kernel variant and another sigma.
     Sn = balancing.smooth_pair_counts(M, sigma=1.0, normalize=True)
     assert Sn[0, 1] == pytest.approx(ref[1] / (1 + 2 * W1))
-    w = np.exp(-1 / (2 * 0.5 ** 2))
+    w = np.exp(-1 / (2 * 0.5**2))
     assert balancing.smooth_pair_counts(M, sigma=0.5)[0, 1] == pytest.approx(w * 10 + 2)
 
 
@@ -61,8 +62,7 @@ def test_smoothing_three_classes_every_pair():
     for i in range(3):
         for j in range(3):
             if i != j:
-                ref = convolve1d(np.array([M[i, i], M[i, j], M[j, i], M[j, j]], float), [W1, 1, W1],
-                                 mode="constant")
+                ref = convolve1d(np.array([M[i, i], M[i, j], M[j, i], M[j, j]], float), [W1, 1, W1], mode="constant")
                 assert S[i, j] == pytest.approx(ref[1])
 
 
@@ -115,8 +115,8 @@ def test_mixed_samples_features_and_label_distributions():
         np.testing.assert_allclose(Y2[k], expected, atol=1e-6)
     np.testing.assert_allclose(Y2.sum(1), 1.0, atol=1e-6)
     # Originals come first, unchanged, with their votes turned into distributions.
-    np.testing.assert_array_equal(X2[:len(X)], X)
-    np.testing.assert_allclose(Y2[:len(X)], V / V.sum(1, keepdims=True))
+    np.testing.assert_array_equal(X2[: len(X)], X)
+    np.testing.assert_allclose(Y2[: len(X)], V / V.sum(1, keepdims=True))
 
 
 def test_clear_mix_is_within_class_with_clear_p():
@@ -182,3 +182,18 @@ def test_reproducible_with_random_state():
     b = balancing.PDDS(random_state=3).fit_resample(X, V)
     np.testing.assert_array_equal(a[0], b[0])
     assert balancing.PDDS(p=0.6).get_params()["p"] == 0.6
+
+
+def test_all_clear_labels_give_uniform_all_pairs_mixup_under_both_readings():
+    """EmoDB's case: no votes, every sample clear -> each ordered pair gets round(w * n_major) mixtures."""
+    y = np.repeat(np.arange(3), [10, 20, 30])
+    for normalize, w in [(False, W1), (True, W1 / (1 + 2 * W1))]:
+        pdds = balancing.PDDS(p=0.8, clear_target="min_other", normalize_kernel=normalize, random_state=0)
+        X2, Y2 = pdds.fit_resample(np.zeros((len(y), 2), np.float32), y, n_classes=3)
+        clear = np.array([20, 20, 30])  # the scarcest class raised to the next-smallest
+        expected = np.rint(w * clear[:, None] * np.ones((1, 3))).astype(int)
+        np.fill_diagonal(expected, clear)
+        assert pdds.counts_after_.tolist() == expected.tolist()
+        # No real sample is removed, re-weighted or relabelled: the originals come first, unchanged.
+        assert np.array_equal(Y2[:len(y)], np.eye(3, dtype=np.float32)[y])
+        assert (pdds.origin_["kind"][:len(y)] == "original").all()

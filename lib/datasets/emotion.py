@@ -30,6 +30,9 @@ EMODB_CLASSES = ["anger", "boredom", "disgust", "fear", "happiness", "neutral", 
 # Speaker ids: 03 10 11 12 15 are men, 08 09 13 14 16 women (EmoDB documentation).
 EMODB_SPLIT = {"train": ["03", "08", "11", "12", "14", "16"], "val": ["09", "10"], "test": ["13", "15"]}
 EMODB_CLIP_S = 2.0  # the mirror's clips are the first 2 s of each utterance
+# Cross-validation: five speaker pairs (one man, one woman each).  Fold k tests pair k, stops early
+# on pair k+1 (mod 5) and trains on the other three pairs, so every speaker is tested exactly once.
+EMODB_FOLD_PAIRS = [("03", "08"), ("10", "09"), ("11", "13"), ("12", "14"), ("15", "16")]
 
 
 def emodb_table() -> pd.DataFrame:
@@ -46,6 +49,30 @@ def emodb_table() -> pd.DataFrame:
                                               .str.replace(",", ".", regex=False), errors="coerce")
     data.check_disjoint(df["speaker"], df["split"])
     return df
+
+
+def emodb_folds(speakers, pairs=EMODB_FOLD_PAIRS) -> list[dict]:
+    """Leave-two-speakers-out folds over ``speakers`` (one id per utterance).
+
+    Fold ``k``: ``test`` = utterances of pair ``k``, ``val`` = pair ``k + 1`` (mod the number of
+    pairs; early stopping and model selection only), ``train`` = every other speaker.  Returns one
+    dict per fold with boolean masks ``train``, ``val``, ``test`` and the speaker ids of each part.
+    Every utterance is in exactly one test part; no speaker is in two parts of a fold.
+    """
+    speakers = np.asarray(speakers).astype(str)
+    known = {s for pair in pairs for s in pair}
+    unknown = sorted(set(speakers) - known)
+    if unknown:
+        raise data.DataError(f"speakers {unknown} are in no fold pair of {pairs}")
+    folds = []
+    for k, pair in enumerate(pairs):
+        val_pair = pairs[(k + 1) % len(pairs)]
+        test = np.isin(speakers, pair)
+        val = np.isin(speakers, val_pair)
+        folds.append({"fold": k, "test": test, "val": val, "train": ~(test | val),
+                      "test_speakers": list(pair), "val_speakers": list(val_pair),
+                      "train_speakers": sorted(set(speakers[~(test | val)]))})
+    return folds
 
 
 def stack_frames(S: np.ndarray, k: int) -> np.ndarray:
