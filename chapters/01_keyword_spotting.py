@@ -12,734 +12,1068 @@
 
 # %% [markdown]
 # # Keyword spotting under class imbalance: CNN, CRNN and Autoencoder-SVM
-#
-# Isgandarov's paper (*Addressing Imbalance in Speech Recognition: Comparative Study of CNN,
-# CRNN, and Autoencoder-SVM Models*, file `000_f3babbdd61faa2dd.txt`) trains three models on
-# the 12-class Speech Commands task — ten keywords, `_unknown_` and `_silence_` — in
-# TensorFlow/Keras, and reports (its Table 4) accuracy 92.39 % for a convolutional-recurrent
-# network (CRNN), 91.76 % for a CNN in the style of *cnn-trad-fpool3*, and 83.16 % for a
-# convolutional autoencoder whose 128-dimensional codes feed an RBF SVM.  Class weights
-# counter the imbalance of the CNN and CRNN; for the AE-SVM, resampling the codes with
-# SMOTEENN lifted accuracy from about 65 % to about 78 %.
-#
-# This chapter re-builds the three models layer by layer (Tables 1–3) in Keras, with the same
-# features (MFCC + delta, 101 frames), batch 64, Adam and early stopping with patience 4, and
-# measures what the paper states but does not show:
-#
-# * **Table 4 side by side** — accuracy, precision, recall, F1 (macro), three seeds;
-# * **data scale** — how accuracy grows with the number of training clips per keyword, since
-#   this book trains on far fewer clips than the paper;
-# * **confusions** — which words are mistaken for which (the paper's Fig. 3);
-# * **training cost** — epochs, time, parameters, model size and memory (the paper's §VI-B/C);
-# * **the imbalance ablation the title promises** — every model with and without class weights,
-#   with the recall of the scarce classes `on`, `off` and `_silence_`.
-#
-# **Data used here, not the paper's.**  The paper used the official Speech Commands v0.02
-# split (~3,000 training clips per keyword).  The offline mirror holds the official *test*
-# set (all 12 classes, 239 speakers), 6,943 real training-portion clips of eight keywords and
-# the words *bed*, *cat*, *happy* (see the data chapter).  Validation and test are cut here
-# from the official test set **by speaker**; training gets the other test-set speakers, the
-# training-portion keywords and the extra words.  `on` and `off` have no training-portion
-# clips, so they are the scarce keywords of this chapter.
+
+# %% [markdown]
+# ```{glue:md} result_box
+# :format: myst
+# ```
+
+# %% [markdown]
+# Isgandarov [P0] trains three models on the 12-class Speech Commands task — ten keywords,
+# `_unknown_` (every other word) and `_silence_` — and reports 92.39 % test accuracy for a
+# convolutional-recurrent network (CRNN), 91.76 % for a CNN and 83.16 % for a convolutional
+# autoencoder whose 128-dimensional codes feed an RBF support-vector machine (AE-SVM).  Class
+# weights counter the imbalance of the CNN and CRNN; for the AE-SVM trained on the imbalanced
+# data, SMOTEENN resampling of the codes lifted accuracy from about 65 % to about 78 %.  We
+# rebuild the three models layer by layer in Keras and train them, to convergence and with
+# three seeds, on **every training clip our offline copy of Speech Commands holds** — about
+# 1,100 per keyword (the paper: about 3,000), far fewer for `on`/`off` — and test them on a
+# speaker-disjoint part of the official test set.
 
 # %% tags=["parameters"]
 profile = "smoke"  # smoke | book | full
-data_dir = None  # folder with one sub-folder per corpus (None means the AUDIO_REPRO_DATA setting)
+data_dir = None  # folder with one sub-folder per corpus (None: the project's data setting)
 seed = 0  # first model seed; the headline runs use seed, seed+1, seed+2
-split_seed = 0  # seed of the speaker split (fixed across model seeds)
 output_dir = None  # where results.json and the saved models go; the runner sets it
-enhance = False  # spectral subtraction before features (the paper's reported numbers used none)
 
-# %%
-import os
+# %% tags=["remove-cell"]
+from lib import chapter, metrics, report  # noqa: I001  (chapter first: it quiets TensorFlow before any import)
 
-if data_dir:
-    os.environ["AUDIO_REPRO_DATA"] = str(data_dir)
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-
-import time
-import warnings
-
-import matplotlib.pyplot as plt
-import numpy as np
-import pandas as pd
-import seaborn as sns
-from IPython.display import Markdown, display
-
-from lib import balancing, data, metrics, report
-from lib import features as F
-from lib.datasets import kws as kd
-from lib.models import kws as km
-
-warnings.filterwarnings("ignore", category=FutureWarning)
-warnings.filterwarnings("ignore", category=DeprecationWarning)
-sns.set_theme(style="whitegrid", context="notebook")
-km.set_seed(seed, threads=os.cpu_count())
-
-# Everything a profile changes: sizes, epochs and seeds only (the code path is the same).
-PROFILES = {
-    "smoke": dict(seeds=[seed], keyword_fraction=0.05, max_unknown=80, max_silence=40, eval_limit=150,
-                  aug_fraction=0.1, cnn_epochs=1, crnn_epochs=1, ae_epochs=1, ae_max_train=150, svm_subset=150,
-                  sweep=[0.5, 1.0], scheme="mirror"),
-    "book": dict(seeds=[seed, seed + 1, seed + 2], keyword_fraction=0.25, max_unknown=800, max_silence=400,
-                 eval_limit=None, aug_fraction=0.1, cnn_epochs=8, crnn_epochs=20, ae_epochs=3,
-                 ae_max_train=1000, svm_subset=1200, sweep=[0.125, 0.25, 0.5, 1.0], scheme="mirror"),
-    "full": dict(seeds=[seed, seed + 1, seed + 2], keyword_fraction=1.0, max_unknown=None, max_silence=None,
-                 eval_limit=None, aug_fraction=0.2, cnn_epochs=50, crnn_epochs=50, ae_epochs=50,
-                 ae_max_train=None, svm_subset=5000, sweep=[0.125, 0.25, 0.5, 1.0], scheme="official"),
+SIZES = {
+    # fraction: share of the training clips on disk; caps are epoch caps (early stopping decides)
+    "smoke": dict(n_seeds=1, fraction=0.06, eval_per_class=12, cnn_cap=2, crnn_cap=2, ae_cap=2, ae_patience=1,
+                  svm_subset=300, sweep=[0.5], sweep_models=["crnn"], libri_train=40, libri_test=20,
+                  ablation_models=["cnn", "crnn"], ship_models=False),
+    "book": dict(n_seeds=3, fraction=1.0, eval_per_class=None, cnn_cap=40, crnn_cap=40, ae_cap=8, ae_patience=2,
+                 svm_subset=1500, sweep=[0.125, 0.25, 0.5], sweep_models=["crnn"], libri_train=1000,
+                 libri_test=300, ablation_models=["crnn"], ship_models=True),
+    "full": dict(n_seeds=5, fraction=1.0, eval_per_class=None, cnn_cap=60, crnn_cap=60, ae_cap=100, ae_patience=5,
+                 svm_subset=3000, sweep=[0.125, 0.25, 0.5], sweep_models=["cnn", "crnn"], libri_train=2000,
+                 libri_test=600, ablation_models=["cnn", "crnn"], ship_models=False),
 }
-cfg = PROFILES[profile]
-seeds = cfg["seeds"]
-run = report.Run("01_keyword_spotting", {"profile": profile, "seed": seed, "split_seed": split_seed,
-                                         "enhance": enhance, **cfg}, output_dir)
-print("data directory:", data.data_dir())
-print("profile:", profile, cfg)
+ch = chapter.start("01_keyword_spotting", profile, SIZES, seed=seed, output_dir=output_dir, data_dir=data_dir)
+run, size, seeds = ch.run, ch.size, ch.seeds
+
+import json  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import librosa  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import soundfile as sf  # noqa: E402
+from IPython.display import Markdown, display  # noqa: E402
+
+from lib import balancing  # noqa: E402
+from lib.datasets import kws as kd  # noqa: E402
+from lib.datasets import kws_book as kb  # noqa: E402
+from lib.models import kws as km  # noqa: E402
+
+ROOT = Path(report.ROOT)
+SHIPPED = ROOT / "book" / "models"
+BENCH_FILE = SHIPPED / "kws_precision_benchmark.json"
+BENCH = json.loads(BENCH_FILE.read_text()) if BENCH_FILE.is_file() else []
+
+
+def fastest_precision(bench, model, max_acc_drop=0.02, max_mse_rise=0.10):
+    """The policy of benchmarks/kws_precision.py that trained ``model`` fastest while keeping its quality
+    (test accuracy within 2 points, validation MSE within 10 % of float32); float32 when none is faster."""
+    rs = {r["policy"]: r for r in bench if r["model"] == model}
+    if "float32" not in rs:
+        return "float32"
+    base = rs["float32"]
+    keeps = {p: (r["test accuracy"] >= base["test accuracy"] - max_acc_drop) if "test accuracy" in r
+             else (r["val MSE"] <= base["val MSE"] * (1 + max_mse_rise)) for p, r in rs.items()}
+    return max((p for p in rs if keeps[p]), key=lambda p: rs[p]["ratio_to_float32"])
+
+
+# The precision each model trains in: the fastest setting of benchmarks/kws_precision.py that kept its quality.
+PRECISION = {m: fastest_precision(BENCH, b) for m, b in (("cnn", "cnn"), ("crnn", "crnn"), ("ae_svm", "ae"))}
+UNKNOWN_TOTAL = 2000  # training `_unknown_` clips: all of the 22 scarce words, bed/cat/happy fill the rest
+AUG_FRACTION = 0.1  # one augmented copy for 10 % of each class's training clips
+PATIENCE = 4  # the paper's early stopping
+AE_MIN_DELTA = 5e-5  # plateau: validation MSE improves by less than this (about 1 % of it)
+FALSE_KEYWORD_TARGET = 0.05  # operating point: at most 5 % of non-keyword validation clips fire a keyword
+PAPER = {"crnn": [92.39, 93.03, 92.37, 92.55], "cnn": [91.76, 92.09, 91.75, 91.80],
+         "ae_svm": [83.16, 83.75, 83.13, 83.30]}
+NAMES = {"crnn": "CRNN", "cnn": "CNN", "ae_svm": "AE-SVM"}
+LABELS = kd.LABELS
+N_CLASSES = len(LABELS)
+km.set_seed(seed, threads=ch.threads)
+run.params.update(precision=PRECISION, unknown_total=UNKNOWN_TOTAL, aug_fraction=AUG_FRACTION, patience=PATIENCE,
+                  false_keyword_target=FALSE_KEYWORD_TARGET)
 
 # %% [markdown]
-# ## The split
+# ## Data: every clip on disk, `_unknown_` drawn word by word
 #
-# Validation and test speakers (15 % and 35 % of the official test set's 239 speakers) never
-# appear in training; clips of the extra words spoken by them are dropped.  `_silence_` for
-# training is cut from the six `_background_noise_` recordings into consecutive 1-second
-# chunks, as the paper describes, plus the test set's `_silence_` clips of the training part.
-# The split is fixed (seed `split_seed`) and saved as lists next to the models.
+# The offline mirror holds the official Speech Commands v0.02 **test** set (all 12 classes,
+# 239 speakers), 6,943 training-portion clips of eight keywords (none of `on`/`off`) and the
+# words *bed*, *cat* and *happy* from v0.01.  We split the official test set by speaker (50 %
+# training, 15 % validation, 35 % test; the paper used the official training/validation/test
+# lists, which the mirror cannot provide), and give training every other clip: all
+# training-portion keywords, the extra words minus their validation/test speakers, and the
+# `_silence_` chunks cut from the six background-noise recordings.
+#
+# `_unknown_` is built **word by word**: every training clip of the 22 other words is kept and
+# only the three plentiful words *bed*, *cat* and *happy* (95 % of the `_unknown_` clips on
+# disk) are capped, evenly, so that the class holds 2,000 clips — about twice a keyword, the
+# imbalance the paper describes.  A random draw would fill it almost entirely with those three
+# words, while the test set's `_unknown_` holds 23 different ones.  Ten per cent of each
+# class's training clips get one augmented copy (the paper's time shift, speed change,
+# background noise and gain, mixed at random).  Class weights `n / (12 · count)` are computed
+# from the counts actually used.
 
-# %%
-full_split = kd.build_split(seed=split_seed, scheme=cfg["scheme"])
-lists = kd.split_lists(full_split, run.artifacts / "split")
-print("split lists:", ", ".join(str(p.relative_to(run.output_dir)) for p in lists.values()))
-
-# This profile's training set: a share of the keyword clips, a cap on _unknown_ and _silence_.
-split = kd.subsample_train(full_split, keyword_fraction=cfg["keyword_fraction"], max_unknown=cfg["max_unknown"],
-                           seed=split_seed)
-if cfg["max_silence"] is not None:
-    sil = split.index[(split["split"] == "train") & (split["label"] == "_silence_")]
-    drop = np.random.default_rng(split_seed).permutation(sil)[cfg["max_silence"]:]
-    split = split.drop(index=drop).reset_index(drop=True)
-if cfg["eval_limit"] is not None:  # smoke only: a small stratified validation and test set
-    parts = [split[split["split"] == "train"]]
+# %% tags=["remove-cell"]
+full = kd.build_split(seed=0)
+split = kb.stratified_unknown(full, UNKNOWN_TOTAL, seed=0)
+split = kb.fraction_subset(split, size["fraction"], seed=0)
+if size["eval_per_class"]:  # smoke only: a small stratified validation and test set
+    keep = [split[split["split"] == "train"]]
     for name in ("val", "test"):
-        part = split[split["split"] == name]
-        n_per_class = max(2, cfg["eval_limit"] // 12)
-        parts.append(pd.concat([g.sample(min(len(g), n_per_class), random_state=split_seed)
-                                for _, g in part.groupby("label")]))
-    split = pd.concat(parts, ignore_index=True)
-split = kd.add_augmented(split, fraction=cfg["aug_fraction"], seed=split_seed)
+        part_ = split[split["split"] == name]
+        keep.append(part_.sample(frac=1.0, random_state=0).groupby("label").head(size["eval_per_class"]))
+    split = pd.concat(keep, ignore_index=True)
+split = kd.add_augmented(split, fraction=AUG_FRACTION, seed=0)
+kd.split_lists(split, run.artifacts / "split")
 
-counts = pd.crosstab(split["label"], [split["split"], np.where(split["augment"] >= 0, "augmented", "original")])
-counts.columns = [f"{a} ({b})" for a, b in counts.columns]
-counts = counts.reindex(kd.LABELS).fillna(0).astype(int)
-available = full_split[full_split["split"] == "train"]["label"].value_counts().reindex(kd.LABELS)
-counts.insert(0, "train available", available.to_numpy())
-display(counts)
-run.log_table("class_counts", counts.reset_index())
-for lab in kd.LABELS:
-    run.log(f"counts/train/{lab}", int((split["split"] == "train").to_numpy() @ (split["label"] == lab).to_numpy()))
-
-# %%
-train_counts = split[split["split"] == "train"]["label"].value_counts().reindex(kd.LABELS)
-ax = train_counts.plot.bar(figsize=(8, 3), color=["C3" if c in ("on", "off") else "C0" for c in kd.LABELS])
-ax.set_ylabel("training clips (incl. augmented)")
-ax.set_title(f"training set of profile `{profile}`: `on`/`off` are scarce, `_unknown_` is large")
-plt.show()
-print(f"imbalance (largest / smallest training class): {train_counts.max() / train_counts.min():.1f} : 1")
-run.log("train/imbalance_ratio", float(train_counts.max() / train_counts.min()))
-
-# %% [markdown]
-# **Deviation (data scale).**  The `book` profile trains on a quarter of the available
-# training keyword clips (≈ 270 per keyword, ≈ 50 for `on`/`off`), at most 800 `_unknown_`
-# and 400 `_silence_` clips, so that the whole chapter fits its CPU budget; the paper had
-# about 3,000 clips per keyword.  The data-scale experiment below measures what more data
-# buys.  `full` uses every clip and the official split.
-#
-# **Augmentation** (the paper's four, mixed at random): a time shift of up to ±100 ms, speed
-# 0.9–1.1×, mixing in a random excerpt of a background-noise recording (volume 0–0.1) and a
-# gain of ±6 dB; 10 % of each class's training clips get one augmented copy, computed once
-# and cached.
-#
-# ## Features
-#
-# As in the paper's §IV-C: trim/pad to 1 s → mel spectrogram (40 bands, 25 ms windows, 10 ms
-# hop) → dB relative to the clip's peak (the normalisation) → MFCC → delta → 101 frames.  The
-# paper's input is a 40 × 101 block; we fill its 40 rows with 20 MFCCs and their 20 deltas
-# (the paper does not say how the two are combined; this keeps the stated 40 × 101 size and
-# the autoencoder's single output channel).
-
-# %%
 with run.time("features"):
-    X_all = kd.compute_features(split, enhance=enhance)  # enhance: spectral subtraction + spike clipping
+    X_all = kd.compute_features(split)
 y_all = kd.label_index(split["label"])
 part = {name: (split["split"] == name).to_numpy() for name in ("train", "val", "test")}
 X = {name: X_all[m] for name, m in part.items()}
 y = {name: y_all[m] for name, m in part.items()}
-print({name: X[name].shape for name in X})
+rows_of = {name: split[m].reset_index(drop=True) for name, m in part.items()}
+# bootstrap groups of the test clips: the speaker (a `_silence_` clip is its own group)
+test_groups = np.where(rows_of["test"]["speaker"] == "", rows_of["test"]["abs_path"], rows_of["test"]["speaker"])
+run.params["n_train_clips"] = int(part["train"].sum())
 
-fig, axes = plt.subplots(1, 3, figsize=(11, 2.8))
-for ax, lab in zip(axes, ["yes", "off", "_silence_"]):
-    i = np.flatnonzero(y["test"] == kd.LABELS.index(lab))[0]
-    ax.imshow(X["test"][i], origin="lower", aspect="auto", cmap="magma")
-    ax.axhline(19.5, color="w", lw=0.8)
-    ax.set_title(f"{lab}: 20 MFCC (bottom) + 20 delta")
-    ax.set_xlabel("frame (10 ms)")
+# %% tags=["hide-input"]
+train_orig = split[part["train"] & (split["augment"] < 0)]
+on_disk = full[full["split"] == "train"]["label"].value_counts()
+counts = pd.DataFrame({
+    "class": LABELS,
+    "on disk (training speakers)": [int(on_disk.get(c, 0)) for c in LABELS],
+    "training, original": [int((train_orig["label"] == c).sum()) for c in LABELS],
+    "training, with augmented copies": [int((split[part["train"]]["label"] == c).sum()) for c in LABELS],
+    "validation": [int((split[part["val"]]["label"] == c).sum()) for c in LABELS],
+    "test": [int((split[part["test"]]["label"] == c).sum()) for c in LABELS],
+})
+train_counts = pd.Series(np.bincount(y["train"], minlength=N_CLASSES), index=LABELS)
+cw_full = balancing.class_weights(y["train"], classes=np.arange(N_CLASSES))
+counts["class weight"] = [round(cw_full[i], 2) for i in range(N_CLASSES)]
+counts["paper (training, approx.)"] = ["≈3,000"] * 10 + ["augmented", "≈ all other words"]
+report.show_table(counts)
+run.log_table("class_counts", counts)
+for i, lab in enumerate(LABELS):
+    run.log(f"counts/train/{lab}", int(train_counts.iloc[i]))
+run.log("train/imbalance_ratio", float(train_counts.max() / train_counts.min()))
+
+# %% tags=["hide-input"]
+unk_train = train_orig[train_orig["label"] == "_unknown_"]["word"].value_counts()
+unk_test = split[part["test"] & (split["label"] == "_unknown_")]["word"].value_counts()
+unk_disk = full[(full["split"] == "train") & (full["label"] == "_unknown_")]["word"].value_counts()
+words = sorted(set(unk_test.index) | set(unk_train.index), key=lambda w: (-unk_test.get(w, 0), w))
+unk_table = pd.DataFrame({"word": words,
+                          "on disk (training speakers)": [int(unk_disk.get(w, 0)) for w in words],
+                          "training": [int(unk_train.get(w, 0)) for w in words],
+                          "test": [int(unk_test.get(w, 0)) for w in words]})
+run.log_table("unknown_words", unk_table)
+n_words_test = int((unk_table["test"] > 0).sum())
+n_covered = int(((unk_table["test"] > 0) & (unk_table["training"] > 0)).sum())
+run.log("unknown/test_words", n_words_test)
+run.log("unknown/test_words_in_training", n_covered)
+display(Markdown(
+    f"The training `_unknown_` class holds {int(unk_train.sum()):,} original clips of {len(unk_train)} words; "
+    f"{n_covered} of the {n_words_test} words in the test `_unknown_` class occur in it.  The three capped words "
+    f"give {int(unk_train.reindex(list(kb.CAPPED_WORDS)).sum()):,} clips, the other "
+    f"{len(unk_train) - len(kb.CAPPED_WORDS)} words all their "
+    f"{int(unk_train.drop(list(kb.CAPPED_WORDS), errors='ignore').sum())} (between "
+    f"{int(unk_train.drop(list(kb.CAPPED_WORDS), errors='ignore').min())} and "
+    f"{int(unk_train.drop(list(kb.CAPPED_WORDS), errors='ignore').max())} each): rare words stay rare, "
+    "since the mirror has no more of them.  Imbalance between the largest and the smallest training class: "
+    f"{train_counts.max() / train_counts.min():.1f} : 1 (`_unknown_` against `off`)."))
+
+# %% tags=["hide-input"]
+fig, ax = plt.subplots(figsize=(7.6, 2.8))
+colors = ["C3" if c in ("on", "off") else "C7" if c.startswith("_") else "C0" for c in LABELS]
+ax.bar(range(N_CLASSES), train_counts.to_numpy(), color=colors)
+ax.set_xticks(range(N_CLASSES), LABELS, rotation=45, ha="right")
+ax.set_ylabel("training clips")
+ax.set_title("Training set (with augmented copies): on/off are scarce")
 plt.show()
+plt.close(fig)
 
 # %% [markdown]
-# ## The three models
+# ## Features and models
 #
-# Built exactly as Tables 1–3 list them.  Where the paper is silent we chose, and keep the
-# choice in every run: Keras' default `valid` padding for the CNN and CRNN, ReLU activations
-# in their convolutions, `same` padding in the autoencoder (the only choice for which its
-# decoder's 26 × 10 × 128 reshape and two stride-2 transposed convolutions give back the
-# input size, 104 × 40 — the 101 frames are zero-padded to 104 for it), and the CRNN's
-# Conv1D running over time with the 40 feature rows as channels.
+# As in the paper's §IV-C: trim or pad to 1 s → mel spectrogram (40 bands, 25 ms windows,
+# 10 ms hop) → dB relative to the clip's peak → MFCC → delta → 101 frames.  The paper's
+# input is a 40 × 101 block; we fill its 40 rows with 20 MFCCs and their 20 deltas (the paper
+# does not say how the two are combined).  The models follow Tables 1–3 layer by layer; where
+# the paper is silent we chose Keras' default `valid` padding and ReLU for the CNN and CRNN,
+# `same` padding for the autoencoder (the only choice for which its decoder returns the input
+# size; the 101 frames are zero-padded to 104 for it), and let the CRNN's 1-D convolutions run
+# over time with the 40 rows as channels.
 
-# %%
-arch = {"CNN": km.build_cnn(), "CRNN": km.build_crnn(), "Autoencoder": km.build_autoencoder()[0]}
-encoder_params = km.count_params(km.build_autoencoder()[1])
-rows = []
-for name, model in arch.items():
-    rows.append({"model": name, "parameters": km.count_params(model),
-                 "layers": " → ".join(type(l).__name__ for l in model.layers[1:])})
-arch_table = pd.DataFrame(rows)
-display(arch_table)
-print(f"AE-SVM encoder alone: {encoder_params:,} parameters")
-arch["CRNN"].summary(line_length=90)
+# %% tags=["hide-input"]
+arch_rows = []
+for kind, build in (("CNN", km.build_cnn), ("CRNN", km.build_crnn)):
+    m = build()
+    arch_rows.append({"model": kind, "parameters": km.count_params(m),
+                      "layers": " → ".join(type(layer).__name__ for layer in m.layers[1:])})
+ae_model, enc_model = km.build_autoencoder()
+arch_rows.append({"model": "Autoencoder (encoder alone)",
+                  "parameters": f"{km.count_params(ae_model):,} ({km.count_params(enc_model):,})",
+                  "layers": " → ".join(type(layer).__name__ for layer in ae_model.layers[1:])})
+report.show_table(pd.DataFrame(arch_rows))
+steps_valid, steps_same = km.gru_steps("valid"), km.gru_steps("same")
+run.log("crnn/gru_steps_valid", steps_valid)
+run.log("crnn/gru_steps_same", steps_same)
+display(Markdown(
+    f"With `valid` padding the CRNN's four convolution–pooling stages shrink the 101 frames to **{steps_valid} "
+    f"time steps** before the GRU (with `same` padding: {steps_same}), so its recurrent layer has almost no "
+    "sequence to model; a later section trains the `same`-padding variant for comparison."))
 
 # %% [markdown]
-# ## Training: CNN and CRNN, three seeds
+# ## Speed first: which precision to train in
 #
-# Batch 64, Adam (learning rate 10⁻³), early stopping on the validation loss with patience 4
-# (best weights restored), class weights `n / (12 · count)` from the training counts.  The
-# `book` profile caps the CNN at 8 epochs and the CRNN at 20 (the paper saw the CNN converge
-# by epoch 10 and the CRNN by epoch 20).
+# The machine's CPU computes in bfloat16 natively (AVX-512 BF16).  `benchmarks/kws_precision.py`
+# trains each model on the same 3,000 training clips for a fixed number of epochs in float32
+# and in Keras' `mixed_bfloat16` policy (bfloat16 arithmetic, float32 weights; the softmax,
+# the code layer and the reconstruction stay float32) and compares samples per second and the
+# accuracy reached at equal data.  Its last measurement on the idle machine:
 
-# %%
-cw = balancing.class_weights(y["train"], classes=np.arange(len(kd.LABELS)))
-results = {}  # (model, variant, seed) -> dict with predictions and training facts
+# %% tags=["hide-input"]
+bench = BENCH
+if bench:
+    bt = pd.DataFrame([{"model": {"cnn": "CNN", "crnn": "CRNN", "ae": "Autoencoder"}[r["model"]],
+                        "precision": r["policy"], "training samples/s": round(r["samples_per_s"]),
+                        "× float32": round(r["ratio_to_float32"], 2),
+                        "quality at equal data": (f"test accuracy {100 * r['test accuracy']:.1f} %"
+                                                  if "test accuracy" in r else f"validation MSE {r['val MSE']:.4f}")}
+                       for r in bench])
+    report.show_table(bt)
+    run.log_table("precision_benchmark", bt)
+    for r in bench:
+        run.log(f"speed/{r['model']}/{r['policy']}/ratio_to_float32", r["ratio_to_float32"])
+    display(Markdown(
+        "Each model trains in the fastest setting that kept its quality (test accuracy within 2 points of "
+        "float32, validation MSE within 10 %): "
+        + ", ".join(f"the {NAMES[m]} in **`{p}`**" for m, p in PRECISION.items()) + ".  "
+        "Each setting ran twice in alternating order (the speeds are medians; the machine's speed drifts between "
+        "runs, so ratios near 1 mean no gain).  The accuracies at equal data come from short trainings of one "
+        "seed; the headline accuracies below are the check that counts."))
+else:
+    display(Markdown("(No benchmark file found; the models train in float32.)"))
+
+# %% [markdown]
+# ## CNN and CRNN, three seeds, trained to convergence
+#
+# Batch 64, Adam (learning rate 10⁻³), class weights, and the paper's early stopping on the
+# validation loss with patience 4 (best weights restored).  The epoch cap is only a safety
+# net; the table after the training shows whether any run reached it.
+
+# %% tags=["remove-cell"]
+results = {}  # (model, variant, seed) -> predictions, scores and training facts
 
 
-def evaluate(key, trained, mem=None):
-    pred = trained.predict(X["test"])
-    summary = metrics.classification_summary(y["test"], pred, labels=list(range(len(kd.LABELS))))
-    no_sil = [i for i, lab in enumerate(kd.LABELS) if lab != "_silence_"]
-    mask = y["test"] != kd.LABELS.index("_silence_")
-    f1_no_sil = metrics.classification_summary(y["test"][mask], pred[mask], labels=no_sil)["f1_macro"]
-    results[key] = {"pred": pred, "summary": summary, "f1_no_silence": f1_no_sil, "trained": trained,
-                    "peak_rise_mib": mem.rise_mib if mem else np.nan}
+def summarize(y_true, pred):
+    s = metrics.classification_summary(y_true, pred, labels=list(range(N_CLASSES)))
+    no_sil = [i for i, lab in enumerate(LABELS) if lab != "_silence_"]
+    mask = y_true != LABELS.index("_silence_")
+    s["f1_no_silence"] = metrics.classification_summary(y_true[mask], pred[mask], labels=no_sil)["f1_macro"]
+    return s
+
+
+def record(key, trained, proba_test=None, proba_val=None, pred=None):
+    """Evaluate on the test split and log the per-seed metrics of ``key`` = (model, variant, seed)."""
+    if proba_test is None and trained is not None and trained.kind != "ae_svm":
+        proba_test = trained.predict_proba(X["test"])
+        proba_val = trained.predict_proba(X["val"])
+    if pred is None:
+        pred = proba_test.argmax(axis=1) if proba_test is not None else trained.predict(X["test"])
+    summ = summarize(y["test"], pred)
+    results[key] = {"pred": pred, "proba": proba_test, "proba_val": proba_val, "summary": summ, "trained": trained}
     model, variant, s = key
     prefix = f"{model}/{variant}"
-    for m in ("accuracy", "precision_macro", "recall_macro", "f1_macro"):
-        run.log(f"{prefix}/test/{m}", summary[m], seed=s)
-    run.log(f"{prefix}/test/f1_macro_no_silence", f1_no_sil, seed=s)
+    for m in ("accuracy", "precision_macro", "recall_macro", "f1_macro", "f1_no_silence"):
+        run.log(f"{prefix}/test/{m}", summ[m], seed=s)
     for lab in ("on", "off", "_silence_", "_unknown_"):
-        run.log(f"{prefix}/test/recall/{lab}", summary["per_class"][str(kd.LABELS.index(lab))]["recall"], seed=s)
-    run.log(f"{prefix}/epochs", trained.epochs, seed=s)
-    run.log(f"{prefix}/train_time_s", trained.train_time_s, seed=s)
-    if mem is not None:
-        run.log(f"{prefix}/peak_rss_rise_mib", mem.rise_mib, seed=s)
-    print(f"{prefix} seed {s}: accuracy {summary['accuracy']:.4f}, macro-F1 {summary['f1_macro']:.4f}, "
-          f"epochs {trained.epochs}, {trained.train_time_s:.0f} s")
-    return summary
+        run.log(f"{prefix}/test/recall/{lab}", summ["per_class"][str(LABELS.index(lab))]["recall"], seed=s)
+    if trained is not None and trained.kind != "ae_svm":
+        run.log(f"{prefix}/epochs", trained.epochs, seed=s)
+        run.log(f"{prefix}/best_epoch", trained.best_epoch, seed=s)
+        run.log(f"{prefix}/hit_cap", float(trained.info["hit_cap"]), seed=s)
+        run.log(f"{prefix}/train_time_s", trained.train_time_s, seed=s)
+        run.log(f"{prefix}/samples_per_s", trained.info["samples_per_s"], seed=s)
+    return summ
 
 
-def train_nn(model, s, weights=True, Xtr=None, ytr=None, variant="class_weights"):
+def train_nn(kind, s, Xtr=None, ytr=None, weights=True, padding="valid"):
     Xtr = X["train"] if Xtr is None else Xtr
     ytr = y["train"] if ytr is None else ytr
-    with km.MemoryPeak() as mem, run.time(f"train/{model}"):
-        trained = km.train_classifier(model, Xtr, ytr, X["val"], y["val"], seed=s,
-                                      epochs=cfg[f"{model}_epochs"], patience=4,
-                                      class_weight=cw if weights else None)
-    return trained, mem
+    cw = balancing.class_weights(ytr, classes=np.arange(N_CLASSES)) if weights else None  # counts actually used
+    km.set_precision(PRECISION[kind])
+    with km.MemoryPeak() as mem, run.time(f"train/{kind}"):
+        trained = km.train_classifier(kind, Xtr, ytr, X["val"], y["val"], seed=s, epochs=size[f"{kind}_cap"],
+                                      patience=PATIENCE, class_weight=cw, padding=padding)
+    trained.info["peak_rss_rise_mib"] = mem.rise_mib
+    return trained
 
 
-for model in ("cnn", "crnn"):
+MODEL_DIR = {m: (SHIPPED / f"kws_{m}" if size["ship_models"] else run.artifacts / "models" / m)
+             for m in ("cnn", "crnn", "ae_svm")}
+for kind in ("cnn", "crnn"):
     for s in seeds:
-        trained, mem = train_nn(model, s)
-        evaluate((model, "class_weights", s), trained, mem)
+        trained = train_nn(kind, s)
+        _ = record((kind, "class_weights", s), trained)
         if s == seeds[0]:
-            km.save(trained, run.artifacts / "models" / model)
+            km.save(trained, MODEL_DIR[kind])
+
+# %% tags=["hide-input"]
+conv_rows = []
+for kind in ("cnn", "crnn"):
+    for s in seeds:
+        t = results[(kind, "class_weights", s)]["trained"]
+        conv_rows.append({"model": NAMES[kind], "seed": s, "epochs run": t.epochs, "best epoch": t.best_epoch,
+                          "epoch cap": size[f"{kind}_cap"], "cap reached": "yes" if t.info["hit_cap"] else "no",
+                          "training time (s)": round(t.train_time_s), "samples/s": round(t.info["samples_per_s"]),
+                          "test accuracy (%)": round(100 * results[(kind, "class_weights", s)]["summary"]["accuracy"],
+                                                     2)})
+conv = pd.DataFrame(conv_rows)
+report.show_table(conv)
+run.log_table("convergence", conv)
+
+hist = []
+for kind in ("cnn", "crnn"):
+    for s in seeds:
+        for h in results[(kind, "class_weights", s)]["trained"].history:
+            hist.append({"model": NAMES[kind], "seed": s, "epoch": h["epoch"], "training loss": h["loss"],
+                         "validation loss": h["val_loss"], "validation accuracy": h["val_accuracy"]})
+hist = pd.DataFrame(hist)
+fig, axes = plt.subplots(1, 2, figsize=(7.6, 3.0))
+for i, kind in enumerate(("CNN", "CRNN")):
+    for s in seeds:
+        d = hist[(hist["model"] == kind) & (hist["seed"] == s)]
+        axes[0].plot(d["epoch"], d["validation loss"], color=f"C{i}", alpha=0.8,
+                     label=f"{kind}" if s == seeds[0] else None)
+        axes[1].plot(d["epoch"], 100 * d["validation accuracy"], color=f"C{i}", alpha=0.8)
+axes[0].set_title("validation loss (one line per seed)")
+axes[1].set_title("validation accuracy (%)")
+for ax in axes:
+    ax.set_xlabel("epoch")
+fig.legend(loc="outside right upper")
+plt.show()
+plt.close(fig)
+n_cap = int(conv["cap reached"].eq("yes").sum())
+display(Markdown(
+    f"Early stopping ended {len(conv) - n_cap} of {len(conv)} runs before the cap"
+    + (" — the cap was never binding." if n_cap == 0 else f"; {n_cap} reached it (see the table).")
+    + f"  The CNN's best epoch was {conv[conv['model'] == 'CNN']['best epoch'].mean():.1f} on average and the "
+      f"CRNN's {conv[conv['model'] == 'CRNN']['best epoch'].mean():.1f} (the paper: the CNN converged by epoch 10, "
+      "the CRNN by epoch 20)."))
 
 # %% [markdown]
 # ## Autoencoder-SVM
 #
-# The paper trains the autoencoder and the SVM on a *reduced-`_unknown_`* set (its
-# `_unknown_` cut down, evenly across words, until the class is no larger than a keyword),
-# Adamax and MSE for 50 epochs; an RBF SVM on the 128-d codes is chosen by grid search over
-# C ∈ {0.1, 1, 10, 100, 1000} × γ ∈ {1, 0.1, 0.01, 0.001, 0.0001} on a subset of the
-# training data (we score macro-F1 with 3-fold cross-validation, the paper's "balanced
-# classification performance"); the codes are standardised (fitted on training codes) before
-# the SVM, a choice the paper leaves open.  The SVM is then fitted once on the codes as they are and
-# once after SMOTEENN (SMOTE oversampling + edited-nearest-neighbour cleaning, from
-# imbalanced-learn).  **Deviation:** the `book` profile trains the autoencoder for
-# 3 epochs on at most 1,000 clips of that set (the paper: 50 epochs) — the autoencoder's
-# transposed convolutions are the slowest part of this chapter on a CPU.
+# The paper trains the autoencoder on a *reduced* set (`_unknown_` cut, evenly across words,
+# to the size of a keyword) with Adamax and MSE for 50 epochs, reaching an MSE of 0.001.  Ours
+# trains on the whole reduced set of this chapter until its validation MSE stops falling
+# (early stopping: no improvement of at least 5 · 10⁻⁵ — about 1 % of the error — for 2
+# epochs, best weights restored), once per seed, under an epoch cap set by this profile's
+# time budget (the paper: 50 epochs; the text below the curves says whether the cap was reached).  An RBF SVM on the 128-d codes — standardised on the training codes,
+# a choice the paper leaves open — is tuned by grid search over C ∈ {0.1, 1, 10, 100, 1000}
+# × γ ∈ {1, 0.1, 0.01, 0.001, 0.0001} (3-fold macro-F1 on a stratified subset).  It is then
+# fitted in four ways: on the **imbalanced** codes of the whole training set (the paper's
+# setting for its SMOTEENN result) and on the **reduced** set, each as they are and after
+# SMOTEENN (SMOTE oversampling, then edited-nearest-neighbour cleaning; imbalanced-learn).
+# The AE-SVM row of Table 4 is the reduced-set SVM without resampling, the paper's final model.
 
-# %%
-# Rows of the reduced-_unknown_ set, as a mask over X["train"].
-keep_mask = kd.balanced_unknown(split[part["train"]].reset_index(drop=True), seed=split_seed)
-X_bal, y_bal = X["train"][keep_mask], y["train"][keep_mask]
-print(f"reduced-_unknown_ training set: {len(y_bal)} clips (from {len(y['train'])}); "
-      f"_unknown_ {np.sum(y_bal == kd.LABELS.index('_unknown_'))}")
-run.log("ae_svm/train_clips", len(y_bal))
-
-ae_histories = []
+# %% tags=["remove-cell"]
+train_rows = rows_of["train"]
+keep_reduced = kd.balanced_unknown(train_rows, seed=0)
+X_red, y_red = X["train"][keep_reduced], y["train"][keep_reduced]
+run.log("ae_svm/reduced_train_clips", len(y_red))
+ae_hist, ae_models = [], {}
+SVM_VARIANTS = {"imbalanced_plain": ("imbalanced", None), "imbalanced_smoteenn": ("imbalanced", "smoteenn"),
+                "reduced_plain": ("reduced", None), "reduced_smoteenn": ("reduced", "smoteenn")}
+svm_rows = []
+km.set_precision(PRECISION["ae_svm"])
 for s in seeds:
-    rng = np.random.default_rng(s)
-    ae_rows = np.arange(len(y_bal)) if cfg["ae_max_train"] is None or len(y_bal) <= cfg["ae_max_train"] else \
-        np.sort(rng.choice(len(y_bal), cfg["ae_max_train"], replace=False))
     with km.MemoryPeak() as mem, run.time("train/ae_svm"):
         t0 = time.perf_counter()
-        ae, encoder, scaler, hist, ae_time = km.train_autoencoder(X_bal[ae_rows], X["val"], seed=s,
-                                                                   epochs=cfg["ae_epochs"])
-        codes = encoder.predict(km.model_input(X_bal, scaler, km.AE_FRAMES), batch_size=256, verbose=0)
-        search = km.grid_search_svm(codes, y_bal, seed=s, subset=cfg["svm_subset"])
+        ae, encoder, ae_scaler, h, ae_time = km.train_autoencoder(
+            X_red, X["val"], seed=s, epochs=size["ae_cap"], patience=size["ae_patience"], min_delta=AE_MIN_DELTA)
+        t_ae = time.perf_counter() - t0
+        enc = km.Trained("ae_svm", encoder, ae_scaler, h, ae_time, len(h),
+                         int(np.argmin([r["val_loss"] for r in h])) + 1)
+        codes = {"reduced": encoder.predict(km.model_input(X_red, ae_scaler, km.AE_FRAMES), batch_size=256, verbose=0),
+                 "imbalanced": encoder.predict(km.model_input(X["train"], ae_scaler, km.AE_FRAMES), batch_size=256,
+                                               verbose=0)}
+        codes_y = {"reduced": y_red, "imbalanced": y["train"]}
+        codes_test = encoder.predict(km.model_input(X["test"], ae_scaler, km.AE_FRAMES), batch_size=256, verbose=0)
+        search = km.grid_search_svm(codes["reduced"], y_red, seed=s, subset=size["svm_subset"])
         C, gamma = search.best_params_["C"], search.best_params_["gamma"]
-        variants = {}
-        for variant, resample in [("plain", None), ("smoteenn", "smoteenn")]:
-            svm, seen = km.fit_svm(codes, y_bal, C, gamma, resample=resample, seed=s)
-            variants[variant] = (svm, seen)
-        total = time.perf_counter() - t0
-    ae_histories += [dict(h, seed=s) for h in hist]
+        for variant, (which, resample) in SVM_VARIANTS.items():
+            t1 = time.perf_counter()
+            svm, seen = km.fit_svm(codes[which], codes_y[which], C, gamma, resample=resample, seed=s)
+            trained = km.Trained("ae_svm", encoder, ae_scaler, h, t_ae + time.perf_counter() - t1, len(h),
+                                 enc.best_epoch, svm=svm)
+            _ = record(("ae_svm", variant, s), trained, pred=svm.predict(codes_test).astype(np.int64))
+            run.log(f"ae_svm/{variant}/svm_train_size", sum(seen.values()), seed=s)
+            svm_rows.append({"seed": s, "variant": variant, "codes before": len(codes_y[which]),
+                             "codes after": sum(seen.values()), "fit time (s)": time.perf_counter() - t1})
+            if s == seeds[0] and variant == "reduced_plain":
+                km.save(trained, MODEL_DIR["ae_svm"])
+    ae_models[s] = (ae, ae_scaler)
+    ae_hist += [dict(r, seed=s) for r in h]
+    run.log("ae_svm/ae_epochs", len(h), seed=s)
+    run.log("ae_svm/ae_hit_cap", float(len(h) >= size["ae_cap"]), seed=s)
+    run.log("ae_svm/ae_val_mse", min(r["val_loss"] for r in h), seed=s)
+    run.log("ae_svm/ae_train_time_s", ae_time, seed=s)
     run.log("ae_svm/svm_C", C, seed=s)
     run.log("ae_svm/svm_gamma", gamma, seed=s)
-    run.log("ae_svm/ae_val_mse", hist[-1]["val_loss"], seed=s)
-    for variant, (svm, seen) in variants.items():
-        trained = km.Trained("ae_svm", encoder, scaler, hist, total, len(hist), len(hist), svm=svm)
-        evaluate(("ae_svm", variant, s), trained, mem)
-        run.log(f"ae_svm/{variant}/svm_train_size", sum(seen.values()), seed=s)
-        if s == seeds[0]:
-            km.save(trained, run.artifacts / "models" / f"ae_svm_{variant}")
-    print(f"  grid search chose C={C}, gamma={gamma}; SMOTEENN turned {len(y_bal)} codes into "
-          f"{sum(variants['smoteenn'][1].values())}")
+    run.log("ae_svm/peak_rss_rise_mib", mem.rise_mib, seed=s)
+    ae_test_mse = float(np.mean((ae.predict(km.model_input(X["test"], ae_scaler, km.AE_FRAMES), batch_size=256,
+                                            verbose=0) - km.model_input(X["test"], ae_scaler, km.AE_FRAMES)) ** 2))
+    run.log("ae_svm/ae_test_mse", ae_test_mse, seed=s)
+
+# %% tags=["hide-input"]
+ae_h = pd.DataFrame(ae_hist)
+ae_epochs = ae_h.groupby("seed")["epoch"].max()
+n_plateau = int(sum(v < size["ae_cap"] for v in ae_epochs))
+drops = []
+for s in seeds:
+    v = ae_h[ae_h["seed"] == s]["val_loss"].to_numpy()
+    if len(v) >= 2:
+        drops.append(100 * (v[-2] - v[-1]) / v[-2])
+last_drop = float(np.mean(drops)) if drops else float("nan")
+run.log("ae_svm/ae_plateau_seeds", n_plateau)
+fig, ax = plt.subplots(figsize=(7.6, 2.8))
+for s in seeds:
+    d = ae_h[ae_h["seed"] == s]
+    ax.plot(d["epoch"], d["val_loss"], label=f"seed {s}, validation")
+    ax.plot(d["epoch"], d["loss"], ls=":", color=ax.lines[-1].get_color(), label=f"seed {s}, training")
+ax.set_yscale("log")
+ax.set_xlabel("epoch")
+ax.set_ylabel("MSE ([0, 1]-scaled features)")
+ax.set_title("Autoencoder reconstruction error")
+fig.legend(loc="outside right upper")
+plt.show()
+plt.close(fig)
+display(Markdown(
+    f"The autoencoder trained for {ae_epochs.min()}–{ae_epochs.max()} epochs on {len(y_red):,} clips (the reduced set: "
+    f"`_unknown_` cut to {int(np.sum(y_red == LABELS.index('_unknown_')))} clips evenly across its words), "
+    f"{n_plateau} of {len(seeds)} seed(s) stopped at a plateau of the validation MSE"
+    + (f"; {len(seeds) - n_plateau} reached the {size['ae_cap']}-epoch cap while the MSE still fell by "
+       f"{last_drop:.1f} % in the last epoch (mean), so those autoencoders had not fully converged"
+       if n_plateau < len(seeds) else f" before the {size['ae_cap']}-epoch cap")
+    + f"; its test MSE is {np.mean(run.values('ae_svm/ae_test_mse')):.4f} on features min–max scaled to [0, 1] "
+    "(the paper: 0.001 on its test data, on a scale it does not state, so the two numbers are not comparable).  "
+    f"The grid search chose C = {', '.join(f'{c:g}' for c in run.values('ae_svm/svm_C'))} and "
+    f"γ = {', '.join(f'{g:g}' for g in run.values('ae_svm/svm_gamma'))} for the seeds in order "
+    "(the paper: C = 1, γ = 0.001)."))
 
 # %% [markdown]
-# The SMOTEENN step in numbers, next to the paper's before/after figures:
+# **The paper's Fig. 2, again**: test clips and their reconstructions by the first seed's
+# autoencoder (rows 1–20: MFCCs, rows 21–40: deltas; [0, 1]-scaled).
 
-# %%
+# %% tags=["hide-input"]
+ae0, sc0 = ae_models[seeds[0]]
+show_labels = ["yes", "off", "_unknown_"]
+idx_show = [int(np.flatnonzero(y["test"] == LABELS.index(lab))[0]) for lab in show_labels]
+A_in = km.model_input(X["test"][idx_show], sc0, km.AE_FRAMES)
+A_out = ae0.predict(A_in, verbose=0)
+fig, axes = plt.subplots(2, 3, figsize=(7.6, 4.2), sharex=True, sharey=True)
+for j, lab in enumerate(show_labels):
+    for i, (A, what) in enumerate(((A_in, "input"), (A_out, "reconstruction"))):
+        axes[i, j].imshow(A[j, :, :, 0].T, origin="lower", aspect="auto", cmap="magma", vmin=0, vmax=1)
+        mse = float(np.mean((A_in[j] - A_out[j]) ** 2))
+        axes[i, j].set_title(f"{lab}: {what}" + (f" (MSE {mse:.4f})" if i else ""), fontsize=9)
+for ax in axes[1]:
+    ax.set_xlabel("frame (10 ms)")
+for ax in axes[:, 0]:
+    ax.set_ylabel("row")
+plt.show()
+plt.close(fig)
+
+# %% tags=["hide-input"]
 def vals(name):
-    return run.values(name)
+    return np.array(run.values(name))
 
 
-sm_rows = [
-    {"quantity": "AE-SVM accuracy, SVM on the codes as they are", "paper": 65.0,
-     "ours": vals("ae_svm/plain/test/accuracy"), "note": "paper: 'approximately 65 %'"},
-    {"quantity": "AE-SVM accuracy after SMOTEENN", "paper": 78.0, "ours": vals("ae_svm/smoteenn/test/accuracy"),
-     "note": "paper: 'around 78 %'"},
-    {"quantity": "AE-SVM macro-F1, codes as they are", "paper": None, "ours": vals("ae_svm/plain/test/f1_macro"),
-     "note": ""},
-    {"quantity": "AE-SVM macro-F1 after SMOTEENN", "paper": None, "ours": vals("ae_svm/smoteenn/test/f1_macro"),
-     "note": "paper: F1 up by ≈ 10 points"},
-]
-smote_table = report.paper_vs_ours(sm_rows, scale=100, unit=" (%)")
-display(smote_table)
+sm_rows = []
+for variant, (which, resample) in SVM_VARIANTS.items():
+    acc = vals(f"ae_svm/{variant}/test/accuracy")
+    f1 = vals(f"ae_svm/{variant}/test/f1_macro")
+    paper = {"imbalanced_plain": "≈ 65", "imbalanced_smoteenn": "≈ 78", "reduced_plain": "83.16"}.get(variant, "—")
+    sm_rows.append({"SVM trained on": f"{which} codes", "resampling": resample or "none",
+                    "codes the SVM saw (mean)": int(np.mean(vals(f"ae_svm/{variant}/svm_train_size"))),
+                    "test accuracy (%)": report.mean_std(acc, 100, 1), "paper accuracy (%)": paper,
+                    "macro-F1 (%)": report.mean_std(f1, 100, 1),
+                    "recall on / off (%)": f"{100 * vals(f'ae_svm/{variant}/test/recall/on').mean():.0f} / "
+                                           f"{100 * vals(f'ae_svm/{variant}/test/recall/off').mean():.0f}"})
+smote_table = pd.DataFrame(sm_rows)
+report.show_table(smote_table)
 run.log_table("smoteenn", smote_table)
-gain = np.array(vals("ae_svm/smoteenn/test/accuracy")) - np.array(vals("ae_svm/plain/test/accuracy"))
-for s, g in zip(seeds, gain):
-    run.log("ae_svm/smoteenn_gain_accuracy", g, seed=s)
-bal_counts = pd.Series(y_bal).map(dict(enumerate(kd.LABELS))).value_counts()
-after = np.mean(run.values("ae_svm/smoteenn/svm_train_size"))
-before_acc = 100 * np.mean(vals("ae_svm/plain/test/accuracy"))
+run.log_table("svm_fits", pd.DataFrame(svm_rows))
+gain = {w: vals(f"ae_svm/{w}_smoteenn/test/accuracy") - vals(f"ae_svm/{w}_plain/test/accuracy")
+        for w in ("imbalanced", "reduced")}
+for w, g in gain.items():
+    for s, v in zip(seeds, g):
+        run.log(f"ae_svm/smoteenn_gain_accuracy/{w}", v, seed=s)
 display(Markdown(
-    f"SMOTEENN changed test accuracy by **{100 * gain.mean():+.1f} points** on average over {len(gain)} seed(s) "
-    f"(paper: about +13).  The reduced-`_unknown_` set the SVM is fitted on holds "
-    f"{bal_counts.get('_unknown_', 0)} `_unknown_`, {bal_counts.get('on', 0)} `on` and {bal_counts.get('off', 0)} "
-    f"`off` clips against a median of {int(bal_counts[kd.KEYWORDS].median())} per keyword; after SMOTEENN the SVM "
-    f"saw {after:.0f} codes instead of {len(y_bal)}.  "
-    + ("It helped here, as in the paper." if gain.mean() > 0.01 else
-       "It did not help here.  SMOTE adds interpolated codes only for the smaller classes, while the "
-       "edited-nearest-neighbour step deletes every code whose neighbours disagree with its label; when the "
-       f"classes overlap heavily in code space — the SVM reaches only {before_acc:.0f} % before resampling — "
-       "that cleaning removes many genuine codes of every class, which costs more than the synthetic ones gain.")))
+    f"SMOTEENN changed the AE-SVM's test accuracy by **{100 * gain['imbalanced'].mean():+.1f} points** on the "
+    f"imbalanced codes (the paper's setting; the paper: about +13) and by {100 * gain['reduced'].mean():+.1f} "
+    f"points on the reduced set (mean over {len(seeds)} seed(s)); the interval is in the claims section."))
 
 # %% [markdown]
 # ## Table 4, side by side
 #
 # Macro-averaged precision, recall and F1 over the 12 classes on our speaker-disjoint test
-# split (the paper does not say which average it used; its recall equals its accuracy to
-# within 0.03 points, which fits a macro average over a balanced test set — ours is nearly
-# balanced too).  The AE-SVM row is the SMOTEENN variant, the paper's best AE-SVM.
+# split (the paper does not say which average it used; its recall equals its accuracy within
+# 0.03 points, which fits a macro average over a balanced test set — ours is nearly
+# balanced too), mean ± standard deviation over the seeds.
 
-# %%
-PAPER = {"crnn": [92.39, 93.03, 92.37, 92.55], "cnn": [91.76, 92.09, 91.75, 91.80],
-         "ae_svm": [83.16, 83.75, 83.13, 83.30]}
-NAMES = {"crnn": "CRNN", "cnn": "CNN", "ae_svm": "AE-SVM"}
-VARIANT = {"crnn": "class_weights", "cnn": "class_weights", "ae_svm": "smoteenn"}
-clip_note = (f"{int(np.median(train_counts[kd.KEYWORDS]))} training clips per keyword here "
-             "vs ~3,000 in the paper")
-rows = []
+# %% tags=["hide-input"]
+VARIANT = {"crnn": "class_weights", "cnn": "class_weights", "ae_svm": "reduced_plain"}
+t4 = []
 for m in ("crnn", "cnn", "ae_svm"):
+    row = {"model": NAMES[m]}
     for (metric, label), paper in zip([("accuracy", "accuracy"), ("precision_macro", "precision"),
                                        ("recall_macro", "recall"), ("f1_macro", "F1")], PAPER[m]):
-        rows.append({"quantity": f"{NAMES[m]} {label}", "paper": paper,
-                     "ours": vals(f"{m}/{VARIANT[m]}/test/{metric}"),
-                     "note": clip_note if metric == "accuracy" else ""})
-table4 = report.paper_vs_ours(rows, scale=100, unit=" (%)")
-display(table4)
+        row[f"{label} (%)"] = report.mean_std(vals(f"{m}/{VARIANT[m]}/test/{metric}"), 100, 2)
+        row[f"paper {label}"] = f"{paper:.2f}"
+    row["macro-F1 without _silence_ (%)"] = report.mean_std(vals(f"{m}/{VARIANT[m]}/test/f1_no_silence"), 100, 2)
+    t4.append(row)
+table4 = pd.DataFrame(t4)
+report.show_table(table4)
 run.log_table("table4", table4)
-
-data_note = ("Speech Commands official test set split by speaker + training-portion keywords "
-             f"({profile} profile: keyword fraction {cfg['keyword_fraction']}, no on/off training-portion clips)")
-for m in ("crnn", "cnn", "ae_svm"):
-    run.headline(f"{NAMES[m]} test accuracy (%)", f"{m}/{VARIANT[m]}/test/accuracy", paper=PAPER[m][0],
-                 tolerance=2.0, data_used=data_note, scale=100,
-                 reason="far fewer training clips per keyword than the paper; own speaker-disjoint split")
-    run.headline(f"{NAMES[m]} macro-F1 (%)", f"{m}/{VARIANT[m]}/test/f1_macro", paper=PAPER[m][3],
-                 tolerance=2.0, data_used=data_note, scale=100,
-                 reason="far fewer training clips per keyword than the paper; own speaker-disjoint split")
-
-# %%
-acc = {m: 100 * np.mean(vals(f"{m}/{VARIANT[m]}/test/accuracy")) for m in PAPER}
-order = sorted(acc, key=acc.get, reverse=True)
-paper_order = ["crnn", "cnn", "ae_svm"]
+acc_mean = {m: 100 * vals(f"{m}/{VARIANT[m]}/test/accuracy").mean() for m in VARIANT}
+order = sorted(acc_mean, key=acc_mean.get, reverse=True)
+kw_median = int(np.median(train_counts[kd.KEYWORDS]))
 display(Markdown(
-    f"**Reading the table.**  Our ranking is {' > '.join(NAMES[m] for m in order)} "
-    f"({', '.join(f'{NAMES[m]} {acc[m]:.1f} %' for m in order)}); the paper's is CRNN > CNN > AE-SVM. "
-    + ("The ranking matches the paper's. " if order == paper_order else "The ranking differs from the paper's. ")
-    + f"The gap to the paper's accuracy is {acc['crnn'] - 92.39:+.1f} points for the CRNN, "
-      f"{acc['cnn'] - 91.76:+.1f} for the CNN and {acc['ae_svm'] - 83.16:+.1f} for the AE-SVM.  Likely causes, "
-      "largest first: (1) training data — the paper had about 3,000 clips per keyword, this profile "
-      f"{int(np.median(train_counts[kd.KEYWORDS]))} (median), and `on`/`off` far fewer; the data-scale "
-      "experiment below measures how steeply accuracy grows with clips; (2) epochs — capped here for "
-      f"the CPU budget (the autoencoder gets {cfg['ae_epochs']} epochs instead of 50, which hurts the AE-SVM most); (3) the test speakers differ: ours "
-      "are a speaker-disjoint 35 % of the official test set, the paper's the whole test set; (4) padding, "
-      "activations and feature layout, which the paper leaves open."))
+    f"Our ranking is {' > '.join(NAMES[m] for m in order)} "
+    f"({', '.join(f'{NAMES[m]} {acc_mean[m]:.1f} %' for m in order)}); the paper's is CRNN > CNN > AE-SVM.  "
+    f"The gaps to the paper are {acc_mean['crnn'] - 92.39:+.1f} (CRNN), {acc_mean['cnn'] - 91.76:+.1f} (CNN) and "
+    f"{acc_mean['ae_svm'] - 83.16:+.1f} (AE-SVM) points.  Training data is the first suspect: {kw_median:,} "
+    "training clips per keyword here (median, with augmented copies) against about 3,000 in the paper, "
+    f"and only {int(train_counts['on'])} / {int(train_counts['off'])} for `on` / `off`; the data-scale curve "
+    "below measures how much that matters.  The test speakers differ as well (ours are 35 % of the official "
+    "test speakers)."))
 
 # %% [markdown]
-# ### Per-class recall and macro-F1 without `_silence_`
+# ### Per-class recall
 #
-# The test set's `_silence_` clips are cut from the same six noise recordings as the training
-# silence, so a high silence recall says little (see the data chapter); macro-F1 over the
-# other 11 classes is the fairer summary.
+# The test `_silence_` clips are cut from the same six noise recordings as the training
+# silence, so its recall says little (see the data chapter); macro-F1 without `_silence_` is
+# in the table above.
 
-# %%
-per_class = {}
+# %% tags=["hide-input"]
+rec = {}
 for m in ("crnn", "cnn", "ae_svm"):
-    rec = []
-    for s in seeds:
-        pc = results[(m, VARIANT[m], s)]["summary"]["per_class"]
-        rec.append([pc[str(i)]["recall"] for i in range(len(kd.LABELS))])
-    per_class[NAMES[m]] = np.mean(rec, axis=0)
-recall_table = pd.DataFrame(per_class, index=kd.LABELS).mul(100).round(1)
-recall_table.loc["macro-F1 (all 12)"] = [100 * np.mean(vals(f"{m}/{VARIANT[m]}/test/f1_macro"))
-                                         for m in ("crnn", "cnn", "ae_svm")]
-recall_table.loc["macro-F1 without _silence_"] = [100 * np.mean(vals(f"{m}/{VARIANT[m]}/test/f1_macro_no_silence"))
-                                                  for m in ("crnn", "cnn", "ae_svm")]
-display(recall_table.round(1))
-run.log_table("per_class_recall", recall_table.reset_index())
+    rec[NAMES[m]] = [100 * np.mean([results[(m, VARIANT[m], s)]["summary"]["per_class"][str(i)]["recall"]
+                                    for s in seeds]) for i in range(N_CLASSES)]
+recall_table = pd.DataFrame({"class": LABELS, "training clips": train_counts.to_numpy(),
+                             **{k: np.round(v, 1) for k, v in rec.items()}})
+report.show_table(recall_table)
+run.log_table("per_class_recall", recall_table)
 
 # %% [markdown]
 # ## Confusions (the paper's Fig. 3)
 #
 # Counts summed over the seeds; colours are row-normalised (recall).
 
-# %%
+# %% tags=["hide-input"]
 cms = {}
-fig, axes = plt.subplots(1, 2, figsize=(15, 6.2))
-for ax, m in zip(axes, ("crnn", "cnn")):
-    cm = sum(metrics.confusion(y["test"], results[(m, "class_weights", s)]["pred"], labels=range(len(kd.LABELS)))
+for m in ("crnn", "cnn"):
+    cm = sum(metrics.confusion(y["test"], results[(m, "class_weights", s)]["pred"], labels=range(N_CLASSES))
              for s in seeds)
     cms[m] = cm
-    report.plot_confusion(cm, kd.LABELS, ax=ax, title=f"{NAMES[m]} ({len(seeds)} seed(s) summed)")
-plt.tight_layout()
-plt.show()
-
+    fig, ax = plt.subplots(figsize=(7.6, 6.4))
+    report.plot_confusion(cm, LABELS, ax=ax, title=f"{NAMES[m]} ({len(seeds)} seed(s) summed)")
+    plt.show()
+    plt.close(fig)
 pairs = []
 for m in ("crnn", "cnn"):
-    for true, pred, n in metrics.most_confused(cms[m], kd.LABELS, k=8):
-        support = cms[m][kd.LABELS.index(true)].sum()
-        pairs.append({"model": NAMES[m], "true": true, "predicted as": pred, "count": n,
-                      "share of true class (%)": round(100 * n / support, 1)})
+    for true, pred, n in metrics.most_confused(cms[m], LABELS, k=6):
+        support = cms[m][LABELS.index(true)].sum()
+        pairs.append({"model": NAMES[m], "true": true, "predicted as": pred, "count": int(n),
+                      "share of the true class (%)": round(100 * n / support, 1)})
 pairs = pd.DataFrame(pairs)
-display(pairs)
+report.show_table(pairs)
 run.log_table("most_confused", pairs)
 
 # %% [markdown]
-# The paper blames words with similar phonemes; the table above shows which pairs dominate
-# here.  Mistakes into `_unknown_` are the other large group: with `_unknown_` the largest
-# training class, a keyword the model is unsure of tends to fall into it — the imbalance the
-# class weights are meant to counter.
+# ## Words that are not keywords
 #
-# ## Training characteristics and memory (§VI-B/C)
-#
-# Wall time on this machine's 2 CPU cores (shared with other jobs while the book was built,
-# so times are upper bounds), epochs run (early stopping), the best epoch, parameters, the
-# size of the saved model on disk, and the rise of the process's resident memory while the
-# model trained (sampled every 50 ms).  For the AE-SVM, as in the paper, the parameter count
-# is the encoder's; its time includes the autoencoder, the grid search and both SVM fits.
+# A keyword spotter's costly mistake is to fire on a word that is not a keyword.  Per word of
+# the test `_unknown_` class: the share of its clips that the CNN and CRNN labelled as a
+# keyword (all seeds pooled; the test set holds only a handful of clips of each word, so read
+# the words with more clips).
 
-# %%
-char_rows = []
-for m in ("cnn", "crnn", "ae_svm"):
-    key_variant = VARIANT[m]
-    runs_m = [results[(m, key_variant, s)] for s in seeds]
-    folder = run.artifacts / "models" / (m if m != "ae_svm" else "ae_svm_smoteenn")
-    params = km.count_params(runs_m[0]["trained"].model)
-    epochs = [r["trained"].epochs for r in runs_m]
-    best = [r["trained"].best_epoch for r in runs_m]
-    times = [r["trained"].train_time_s for r in runs_m]
-    char_rows.append({"model": NAMES[m], "epochs run": report.mean_std(epochs, digits=1),
-                      "best epoch": report.mean_std(best, digits=1),
-                      "training time (s)": report.mean_std(times, digits=0),
-                      "s per epoch": round(float(np.sum(times) / max(np.sum(epochs), 1)), 1),
-                      "parameters": params, "saved size (MiB)": round(km.model_size_mib(folder), 2),
-                      "peak RSS rise (MiB)": round(float(np.max([r["peak_rise_mib"] for r in runs_m])), 0)})
-    run.log(f"{m}/parameters", params)
-    run.log(f"{m}/hit_epoch_cap", float(np.mean([e >= cfg[f"{m}_epochs"] for e in epochs])) if m != "ae_svm" else 1.0)
-    run.log(f"{m}/model_size_mib", km.model_size_mib(folder))
-characteristics = pd.DataFrame(char_rows)
-display(characteristics)
-run.log_table("training_characteristics", characteristics)
-
-# %%
-hist = []
+# %% tags=["hide-input"]
+test_words = rows_of["test"]["word"].to_numpy()
+is_unk = y["test"] == LABELS.index("_unknown_")
+fk_rows = []
+for w in sorted(set(test_words[is_unk])):
+    sel = is_unk & (test_words == w)
+    row = {"word": w, "test clips": int(sel.sum()), "training clips": int(unk_train.get(w, 0))}
+    for m in ("cnn", "crnn"):
+        fired = [np.isin(results[(m, "class_weights", s)]["pred"][sel], km.KEYWORD_IDX) for s in seeds]
+        row[f"{NAMES[m]} false keywords (%)"] = round(100 * float(np.mean(np.concatenate(fired))), 0)
+        top = pd.Series(np.concatenate([results[(m, "class_weights", s)]["pred"][sel] for s in seeds]))
+        top = top[top < len(kd.KEYWORDS)]
+        row[f"{NAMES[m]} most often taken for"] = LABELS[int(top.mode()[0])] if len(top) else "—"
+    fk_rows.append(row)
+fk = pd.DataFrame(fk_rows).sort_values(["test clips", "word"], ascending=[False, True])
+report.show_table(fk)
+run.log_table("false_keywords_per_word", fk)
 for m in ("cnn", "crnn"):
     for s in seeds:
-        for h in results[(m, "class_weights", s)]["trained"].history:
-            hist.append({"model": NAMES[m], "seed": s, "epoch": h["epoch"], "train loss": h["loss"],
-                         "val loss": h["val_loss"], "val accuracy": h["val_accuracy"]})
-hist = pd.DataFrame(hist)
-fig, axes = plt.subplots(1, 4, figsize=(16, 3))
-report.plot_learning_curves(hist, x="epoch", metrics=["train loss", "val loss", "val accuracy"], hue="model",
-                            axes=axes[:3])
-ae_h = pd.DataFrame(ae_histories)
-sns.lineplot(data=ae_h, x="epoch", y="val_loss", ax=axes[3], errorbar="sd")
-axes[3].set_title("autoencoder val MSE")
-plt.tight_layout()
-plt.show()
-
-# %%
-fast = min(("cnn", "crnn", "ae_svm"), key=lambda m: np.mean(vals(f"{m}/{VARIANT[m]}/train_time_s")))
-small = min(("cnn", "crnn", "ae_svm"), key=lambda m: run.values(f"{m}/model_size_mib")[0])
-large = max(("cnn", "crnn", "ae_svm"), key=lambda m: run.values(f"{m}/model_size_mib")[0])
+        run.log(f"{m}/test/false_keyword_rate_unknown",
+                float(np.mean(np.isin(results[(m, "class_weights", s)]["pred"][is_unk], km.KEYWORD_IDX))), seed=s)
 display(Markdown(
-    f"The paper says the CNN is the fastest and smallest and the AE-SVM the largest.  Here the fastest "
-    f"to train is the **{NAMES[fast]}**, the smallest on disk the **{NAMES[small]}** and the largest the "
-    f"**{NAMES[large]}**.  Our CNN uses `valid` padding (Keras' default), which shrinks its last feature map and "
-    f"so its dense layer; with `same` padding it would be larger and about three times slower per epoch.  "
-    "Per epoch, though, the CNN is the slowest of the three here: its 20 × 8 and 10 × 6 kernels over a 2-D map "
-    "cost far more arithmetic than the CRNN's 1-D convolutions over time.  "
-    + " ".join(
-        f"The {NAMES[m]} ran into its cap of {cfg[m + '_epochs']} epochs in "
-        f"{int(round(run.values(m + '/hit_epoch_cap')[0] * len(seeds)))} of {len(seeds)} seed(s) "
-        f"(best epoch {np.mean([results[(m, 'class_weights', s)]['trained'].best_epoch for s in seeds]):.1f} on average)"
-        + (", so it had not finished converging." if run.values(m + '/hit_epoch_cap')[0] > 0 else
-           "; early stopping ended every run before the cap.")
-        for m in ("cnn", "crnn"))
-    + f"  The autoencoder ended at a validation MSE of {np.mean(run.values('ae_svm/ae_val_mse')):.4f} on [0, 1]-scaled "
-      f"features after {cfg['ae_epochs']} epochs (the paper: 0.001 on its test data after 50)."))
+    f"Over all `_unknown_` test clips, {100 * vals('crnn/test/false_keyword_rate_unknown').mean():.0f} % fire a "
+    f"keyword with the CRNN and {100 * vals('cnn/test/false_keyword_rate_unknown').mean():.0f} % with the CNN "
+    "(argmax decisions).  Words that share sounds with a keyword are the usual culprits (the table's last columns "
+    "name the keyword each word is most often taken for)."))
+
+# %% [markdown]
+# ### The keyword-spotting trade-off
+#
+# Instead of always taking the winning class, a deployed spotter fires only when the winning
+# class is a keyword **and** its score exceeds a threshold.  Raising the threshold lowers the
+# share of non-keyword clips (`_unknown_` and `_silence_`) that fire a keyword, at the cost of
+# keyword recall (a keyword clip counts as recalled when its own keyword fires).  The
+# threshold is chosen **on the validation split** as the lowest one whose false-keyword rate is
+# at most 5 %, then applied to the test split.
+
+# %% tags=["hide-input"]
+thresholds = np.linspace(0, 0.999, 200)
+op_rows, curves = [], {}
+for m in ("cnn", "crnn"):
+    k_rec = k_n = f_fire = f_n = u_fire = u_n = 0
+    for s in seeds:
+        r = results[(m, "class_weights", s)]
+        curves[(m, s)] = km.tradeoff(r["proba"], y["test"], thresholds)
+        t = km.threshold_for_rate(r["proba_val"], y["val"], FALSE_KEYWORD_TARGET)
+        fired, win = km.fires(r["proba"], t)
+        is_kw = np.isin(y["test"], km.KEYWORD_IDX)
+        k_rec += int(np.sum(fired[is_kw] & (win[is_kw] == y["test"][is_kw])))
+        k_n += int(is_kw.sum())
+        f_fire += int(np.sum(fired[~is_kw]))
+        f_n += int((~is_kw).sum())
+        u_fire += int(np.sum(fired[is_unk]))
+        u_n += int(is_unk.sum())
+        f0, w0 = km.fires(r["proba"], 0.0)
+        run.log(f"{m}/operating_point/threshold", t, seed=s)
+        run.log(f"{m}/operating_point/test_keyword_recall", float(np.mean(fired[is_kw] & (win[is_kw] == y["test"][is_kw]))),
+                seed=s)
+        run.log(f"{m}/operating_point/test_false_keyword_rate", float(np.mean(fired[~is_kw])), seed=s)
+        run.log(f"{m}/argmax/test_keyword_recall", float(np.mean(f0[is_kw] & (w0[is_kw] == y["test"][is_kw]))), seed=s)
+        run.log(f"{m}/argmax/test_false_keyword_rate", float(np.mean(f0[~is_kw])), seed=s)
+    kr, fr, ur = metrics.binomial_ci(k_rec, k_n), metrics.binomial_ci(f_fire, f_n), metrics.binomial_ci(u_fire, u_n)
+    op_rows.append({"model": NAMES[m],
+                    "threshold (per seed)": ", ".join(f"{t:.2f}" for t in vals(f"{m}/operating_point/threshold")),
+                    "argmax: keyword recall (%)": f"{100 * vals(f'{m}/argmax/test_keyword_recall').mean():.1f}",
+                    "argmax: false keywords (%)": f"{100 * vals(f'{m}/argmax/test_false_keyword_rate').mean():.1f}",
+                    "at the operating point: keyword recall (%)": f"{100 * kr.estimate:.1f} [{100 * kr.low:.1f}, "
+                                                                  f"{100 * kr.high:.1f}]",
+                    "false keywords, all non-keyword clips (%)": f"{100 * fr.estimate:.1f} [{100 * fr.low:.1f}, "
+                                                                 f"{100 * fr.high:.1f}]",
+                    "false keywords, _unknown_ clips (%)": f"{100 * ur.estimate:.1f} [{100 * ur.low:.1f}, "
+                                                           f"{100 * ur.high:.1f}]"})
+    run.log(f"{m}/operating_point/pooled_keyword_recall", kr.estimate)
+    run.log(f"{m}/operating_point/pooled_false_keyword_rate", fr.estimate)
+    run.log(f"{m}/operating_point/pooled_false_keyword_rate_unknown", ur.estimate)
+fig, ax = plt.subplots(figsize=(7.6, 3.6))
+for i, m in enumerate(("cnn", "crnn")):
+    for s in seeds:
+        c = curves[(m, s)]
+        ax.plot(100 * c["false_keyword_rate"], 100 * c["keyword_recall"], color=f"C{i}", alpha=0.8,
+                label=NAMES[m] if s == seeds[0] else None)
+        ax.plot(100 * vals(f"{m}/operating_point/test_false_keyword_rate")[seeds.index(s)],
+                100 * vals(f"{m}/operating_point/test_keyword_recall")[seeds.index(s)], "o", color=f"C{i}")
+ax.axvline(100 * FALSE_KEYWORD_TARGET, color="grey", ls=":", lw=1)
+ax.set_xlabel("non-keyword test clips that fire a keyword (%)")
+ax.set_ylabel("keyword recall (%)")
+ax.set_title("Trade-off as the threshold moves (dots: thresholds chosen on validation)")
+fig.legend(loc="outside right upper")
+plt.show()
+plt.close(fig)
+op_table = pd.DataFrame(op_rows)
+report.show_table(op_table)
+run.log_table("operating_point", op_table)
+display(Markdown(
+    "Intervals: Wilson intervals over the test clips of all seeds pooled (they ignore speaker clustering and "
+    "seed-to-seed spread, so read them as a lower bound on the uncertainty).  The validation split has "
+    f"{int((~np.isin(y['val'], km.KEYWORD_IDX)).sum())} non-keyword clips, so the 5 % target is met in steps of "
+    f"{100 / max(1, (~np.isin(y['val'], km.KEYWORD_IDX)).sum()):.1f} points and the test rate scatters around it."))
+
+# %% [markdown]
+# ### More negative material: LibriSpeech windows
+#
+# Does more non-keyword speech teach the model when *not* to fire?  We add 1-second windows
+# of Mini LibriSpeech utterances whose transcripts contain none of the ten keywords (read
+# English, 22 speakers) to the training `_unknown_` class and retrain the CRNN (**one seed**,
+# the first; class weights recomputed), then compare with the same seed without them: keyword
+# recall and false keywords on the Speech Commands test split, and the share of windows from
+# six held-out LibriSpeech speakers that fire a keyword.  A window can hold parts of two words;
+# that is the point — continuous speech is what a deployed spotter hears between keywords.
+
+# %% tags=["remove-cell"]
+neg = kb.librispeech_negatives(n_train=size["libri_train"], n_test=size["libri_test"], seed=0)
+with run.time("features/librispeech"):
+    X_neg = kd.compute_features(neg)
+neg_tr = (neg["split"] == "train").to_numpy()
+s0 = seeds[0]
+X_aug = np.concatenate([X["train"], X_neg[neg_tr]])
+y_aug = np.concatenate([y["train"], np.full(int(neg_tr.sum()), LABELS.index("_unknown_"))])
+trained_neg = train_nn("crnn", s0, Xtr=X_aug, ytr=y_aug)
+_ = record(("crnn", "librispeech_negatives", s0), trained_neg)
+libri_fire = {}
+for variant, t in (("class_weights", results[("crnn", "class_weights", s0)]["trained"]),
+                   ("librispeech_negatives", trained_neg)):
+    p = t.predict_proba(X_neg[~neg_tr])
+    libri_fire[variant] = np.isin(p.argmax(1), km.KEYWORD_IDX)
+    run.log(f"crnn/{variant}/librispeech_heldout_false_keyword_rate", float(libri_fire[variant].mean()), seed=s0)
+
+# %% tags=["hide-input"]
+base, withneg = results[("crnn", "class_weights", s0)], results[("crnn", "librispeech_negatives", s0)]
+is_kw_test = np.isin(y["test"], km.KEYWORD_IDX)
+
+
+def kw_recall(yt, pred):
+    return float(np.mean(pred == yt))
+
+
+def fire_rate(yt, pred):
+    return float(np.mean(np.isin(pred, km.KEYWORD_IDX)))
+
+
+d_rec = metrics.paired_difference(kw_recall, y["test"][is_kw_test], withneg["pred"][is_kw_test],
+                                  base["pred"][is_kw_test], groups=test_groups[is_kw_test])
+d_fk = metrics.paired_difference(fire_rate, y["test"][is_unk], withneg["pred"][is_unk], base["pred"][is_unk],
+                                 groups=test_groups[is_unk])
+libri_groups = neg.loc[~neg_tr, "speaker"].to_numpy()
+d_lib = metrics.paired_difference(lambda yt, p: float(np.mean(p)), np.zeros(len(libri_groups)),
+                                  libri_fire["librispeech_negatives"].astype(float),
+                                  libri_fire["class_weights"].astype(float), groups=libri_groups)
+neg_rows = []
+for label, r, lf in (("without", base, libri_fire["class_weights"]),
+                     ("with LibriSpeech windows", withneg, libri_fire["librispeech_negatives"])):
+    neg_rows.append({"CRNN, seed 0, training `_unknown_`": label,
+                     "test accuracy (%)": round(100 * r["summary"]["accuracy"], 2),
+                     "keyword recall, argmax (%)": round(100 * kw_recall(y["test"][is_kw_test],
+                                                                         r["pred"][is_kw_test]), 1),
+                     "_unknown_ test clips firing a keyword (%)": round(100 * fire_rate(y["test"][is_unk],
+                                                                                        r["pred"][is_unk]), 1),
+                     "held-out LibriSpeech windows firing a keyword (%)": round(100 * float(lf.mean()), 1)})
+neg_table = pd.DataFrame(neg_rows)
+report.show_table(neg_table)
+run.log_table("librispeech_negatives", neg_table)
+for name, iv in (("keyword_recall", d_rec), ("false_keyword_rate_unknown", d_fk), ("librispeech_fire", d_lib)):
+    run.log(f"librispeech_negatives/delta/{name}", iv.estimate)
+display(Markdown(
+    f"Adding {int(neg_tr.sum()):,} LibriSpeech windows changed (with − without, paired bootstrap over speakers, "
+    f"95 % interval, one seed): keyword recall by {100 * d_rec.estimate:+.1f} [{100 * d_rec.low:+.1f}, "
+    f"{100 * d_rec.high:+.1f}] points, the `_unknown_` clips firing a keyword by {100 * d_fk.estimate:+.1f} "
+    f"[{100 * d_fk.low:+.1f}, {100 * d_fk.high:+.1f}] points, and held-out LibriSpeech windows firing a keyword by "
+    f"{100 * d_lib.estimate:+.1f} [{100 * d_lib.low:+.1f}, {100 * d_lib.high:+.1f}] points.  "
+    + ("The extra negatives lower false keywords in continuous speech"
+       if d_lib.high < 0 else "The extra negatives do not measurably lower false keywords in continuous speech")
+    + (" and on the Speech Commands non-keywords" if d_fk.high < 0 else
+       ", and not measurably on the Speech Commands `_unknown_` words (isolated words, a different kind of speech)")
+    + ("; keyword recall is unchanged within its interval." if d_rec.low <= 0 <= d_rec.high else
+       "; keyword recall " + ("rises." if d_rec.low > 0 else "falls — a cost.")) + "  One seed only: a second seed "
+    "could move these differences by about as much as the CRNN's seed-to-seed spread "
+    f"(±{100 * vals('crnn/class_weights/test/accuracy').std(ddof=1) if len(seeds) > 1 else float('nan'):.1f} "
+    "points of accuracy)."))
+
+# %% [markdown]
+# ## Ablation: class weights off
+#
+# The paper's title is about imbalance, but it shows no run without the balancing.  The
+# models in the table are trained once more without class weights (one seed, the first, to
+# convergence; the "with" row is the same seed above).  The scarce classes are `on` and `off`.
+
+# %% tags=["remove-cell"]
+for kind in size["ablation_models"]:
+    _ = record((kind, "no_class_weights", s0), train_nn(kind, s0, weights=False))
+
+# %% tags=["hide-input"]
+abl_rows = []
+for kind in size["ablation_models"]:
+    for label, variant in (("without", "no_class_weights"), ("with", "class_weights")):
+        r = results[(kind, variant, s0)]
+        pc = r["summary"]["per_class"]
+        abl_rows.append({"model": NAMES[kind], "class weights": label,
+                         "accuracy (%)": round(100 * r["summary"]["accuracy"], 1),
+                         "macro-F1 (%)": round(100 * r["summary"]["f1_macro"], 1),
+                         **{f"recall {lab} (%)": round(100 * pc[str(LABELS.index(lab))]["recall"], 1)
+                            for lab in ("on", "off", "_unknown_")},
+                         "epochs": r["trained"].epochs})
+ablation = pd.DataFrame(abl_rows)
+report.show_table(ablation)
+run.log_table("class_weight_ablation", ablation)
+
+# %% [markdown]
+# ## The CRNN with `same` padding
+#
+# With `valid` padding the GRU sees 2 time steps; with `same` padding it sees 6 and the
+# model is otherwise identical (one seed, the first).
+
+# %% tags=["remove-cell"]
+_ = record(("crnn", "same_padding", s0), train_nn("crnn", s0, padding="same"))
+
+# %% tags=["hide-input"]
+same, valid = results[("crnn", "same_padding", s0)], results[("crnn", "class_weights", s0)]
+d_same = metrics.paired_difference(lambda yt, p: float(np.mean(yt == p)), y["test"], same["pred"], valid["pred"],
+                                   groups=test_groups)
+run.log("crnn/same_padding/delta_accuracy", d_same.estimate)
+report.show_table(pd.DataFrame([
+    {"CRNN (seed 0)": f"`{pad}` padding", "GRU time steps": km.gru_steps(pad),
+     "parameters": km.count_params(r["trained"].model), "epochs": r["trained"].epochs,
+     "training time (s)": round(r["trained"].train_time_s), "test accuracy (%)": round(100 * r["summary"]["accuracy"], 2),
+     "macro-F1 (%)": round(100 * r["summary"]["f1_macro"], 2)}
+    for pad, r in (("valid", valid), ("same", same))]))
+display(Markdown(
+    f"`same` − `valid`: {100 * d_same.estimate:+.1f} accuracy points, 95 % interval [{100 * d_same.low:+.1f}, "
+    f"{100 * d_same.high:+.1f}] (paired bootstrap over test speakers, one seed each)."))
 
 # %% [markdown]
 # ## How much does more data buy?
 #
-# The largest difference between this book and the paper is the amount of training data.
-# CNN and CRNN are retrained (one seed, class weights, same validation/test split) on
-# 12.5 %, 25 %, 50 % and 100 % of this profile's training keyword clips (`_unknown_` and
-# `_silence_` unchanged; the 100 % point is the first seed of the runs above).  Accuracy is
-# plotted against training clips per keyword on a log axis, next to the paper's scale
-# (about 3,000 clips per keyword in the official training split).  The straight line is a
-# least-squares fit of accuracy on log(clips) through our points; **beyond our largest point
-# it is an extrapolation**, not a measurement, and accuracy must saturate below 100 %.
+# The CRNN is retrained on 12.5 %, 25 % and 50 % of this chapter's training clips — every class
+# (and every `_unknown_` word) cut by the same share, nested, augmented copies following their
+# originals, class weights recomputed from each subset, each run to convergence with the same
+# early stopping — one seed per point (the first); the 100 % point is that seed of the runs
+# above.  The paper's scale, about 3,000 clips per keyword, is marked; nothing is extrapolated.
 
-# %%
+# %% tags=["remove-cell"]
+orig_train = rows_of["train"]
 scale_rows = []
-train_rows_all = split[part["train"]].reset_index(drop=True)
-rng_sweep = np.random.default_rng(split_seed)
-perm = rng_sweep.permutation(len(train_rows_all))
-for frac in cfg["sweep"]:
-    if frac >= 1.0:
-        sel = np.ones(len(train_rows_all), dtype=bool)
+for frac in size["sweep"] + [1.0]:
+    if frac < 1.0:
+        sub = kb.fraction_subset(orig_train[orig_train["augment"] < 0], frac, seed=0)
+        chosen = set(zip(sub["abs_path"], sub["start"]))
+        sel = np.array([(p, st) in chosen for p, st in zip(orig_train["abs_path"], orig_train["start"])])
     else:
-        sel = ~train_rows_all["label"].isin(kd.KEYWORDS).to_numpy()
-        for lab in kd.KEYWORDS:
-            idx = perm[train_rows_all["label"].to_numpy()[perm] == lab]
-            sel[idx[:int(round(frac * len(idx)))]] = True
-    per_kw = float(np.median([np.sum(sel & (train_rows_all["label"] == lab).to_numpy()) for lab in kd.KEYWORDS]))
-    for m in ("cnn", "crnn"):
-        if frac >= 1.0:
-            r = results[(m, "class_weights", seeds[0])]
-            summ = r["summary"]
+        sel = np.ones(len(orig_train), dtype=bool)
+    per_kw = float(np.median([np.sum(sel & (orig_train["label"] == lab).to_numpy()) for lab in kd.KEYWORDS]))
+    for kind in size["sweep_models"]:
+        if frac < 1.0:
+            t = train_nn(kind, s0, Xtr=X["train"][sel], ytr=y["train"][sel])
+            _ = record((kind, f"scale_{frac}", s0), t)
+            r = results[(kind, f"scale_{frac}", s0)]
         else:
-            trained, mem = train_nn(m, seeds[0], Xtr=X["train"][sel], ytr=y["train"][sel])
-            pred = trained.predict(X["test"])
-            summ = metrics.classification_summary(y["test"], pred, labels=list(range(len(kd.LABELS))))
-        run.log(f"scale/{m}/{frac}/test/accuracy", summ["accuracy"], seed=seeds[0])
-        run.log(f"scale/{m}/{frac}/clips_per_keyword", per_kw, seed=seeds[0])
-        scale_rows.append({"model": NAMES[m], "fraction": frac, "clips per keyword (median)": per_kw,
-                           "test accuracy (%)": 100 * summ["accuracy"], "macro-F1 (%)": 100 * summ["f1_macro"]})
+            r = results[(kind, "class_weights", s0)]
+        run.log(f"scale/{kind}/{frac}/test/accuracy", r["summary"]["accuracy"], seed=s0)
+        run.log(f"scale/{kind}/{frac}/clips_per_keyword", per_kw, seed=s0)
+        scale_rows.append({"model": NAMES[kind], "share of the clips": frac,
+                           "training clips per keyword (median)": per_kw, "training clips": int(sel.sum()),
+                           "epochs": r["trained"].epochs, "cap reached": "yes" if r["trained"].info["hit_cap"] else "no",
+                           "test accuracy (%)": round(100 * r["summary"]["accuracy"], 2),
+                           "macro-F1 (%)": round(100 * r["summary"]["f1_macro"], 2)})
 scale = pd.DataFrame(scale_rows)
-display(scale.round(2))
-run.log_table("data_scale", scale)
 
-# %%
+# %% tags=["hide-input"]
+report.show_table(scale)
+run.log_table("data_scale", scale)
 PAPER_CLIPS = 3000
-fig, ax = plt.subplots(figsize=(7.5, 4.2))
-extrap = {}
-for i, m in enumerate(("CNN", "CRNN")):
+fig, ax = plt.subplots(figsize=(7.6, 3.6))
+for i, m in enumerate(scale["model"].unique()):
     d = scale[scale["model"] == m]
-    ax.plot(d["clips per keyword (median)"], d["test accuracy (%)"], "o-", color=f"C{i}", label=f"{m}: measured")
-    if len(d) >= 2:
-        b, a = np.polyfit(np.log10(d["clips per keyword (median)"]), d["test accuracy (%)"], 1)
-        xs = np.logspace(np.log10(d["clips per keyword (median)"].max()), np.log10(PAPER_CLIPS), 20)
-        extrap[m] = min(100.0, a + b * np.log10(PAPER_CLIPS))
-        ax.plot(xs, np.minimum(100, a + b * np.log10(xs)), "--", color=f"C{i}", alpha=0.7,
-                label=f"{m}: log-linear fit, EXTRAPOLATED ({extrap[m]:.1f} % at {PAPER_CLIPS})")
-        run.log(f"scale/{m.lower()}/extrapolated_accuracy_at_3000", extrap[m])
-        run.log(f"scale/{m.lower()}/points_per_decade", b)
+    ax.plot(d["training clips per keyword (median)"], d["test accuracy (%)"], "o-", color=f"C{i + 1}",
+            label=f"{m}, ours (1 seed per point)")
+ax.scatter([PAPER_CLIPS], [92.39], marker="*", s=140, color="C1", zorder=5, label="CRNN, paper")
+ax.scatter([PAPER_CLIPS], [91.76], marker="*", s=140, color="C0", zorder=5, label="CNN, paper")
 ax.axvline(PAPER_CLIPS, color="grey", ls=":", lw=1)
-ax.scatter([PAPER_CLIPS, PAPER_CLIPS], [92.39, 91.76], marker="*", s=120, color=["C1", "C0"], zorder=5,
-           label="paper (CRNN 92.39, CNN 91.76)")
-ax.text(PAPER_CLIPS, ax.get_ylim()[0] + 1, " paper's scale\n ~3,000 clips/keyword", fontsize=8)
 ax.set_xscale("log")
 ax.set_xlabel("training clips per keyword (median over the 10 keywords)")
 ax.set_ylabel("test accuracy (%)")
-ax.set_title("Accuracy against training data (1 seed per point)")
-ax.legend(fontsize=7, loc="lower right")
+ax.set_title("Accuracy against training data")
+fig.legend(loc="outside right upper")
 plt.show()
-
-slope = {m: run.values(f"scale/{m.lower()}/points_per_decade")[0] for m in extrap}
-display(Markdown(
-    "Measured: " + "; ".join(f"{m} gains {slope[m]:.1f} accuracy points per tenfold more clips" for m in slope)
-    + ".  If that trend held up to the paper's scale — an extrapolation over "
-    f"{np.log10(PAPER_CLIPS / scale['clips per keyword (median)'].max()):.1f} decades, one seed per point — "
-    + ", ".join(f"the {m} would reach about {extrap[m]:.0f} %" for m in extrap)
-    + " (paper: CRNN 92.4 %, CNN 91.8 %).  Whether the trend bends before that cannot be told from these points."))
-
-# %% [markdown]
-# ## Ablation: with and without class weights
-#
-# The paper's title is about imbalance, but its tables show no run without the balancing.
-# Here each model is trained once more without it (one seed, the first; the "with" column is
-# the same seed of the runs above): CNN and CRNN without Keras class weights; the AE-SVM
-# with and without `class_weight="balanced"` in the SVM (the codes as they are, no SMOTEENN,
-# the autoencoder of the first seed).  The scarce classes are `on` and `off` (fewest
-# training clips) and `_silence_`.
-
-# %%
-abl_rows = []
-s0 = seeds[0]
-for m in ("cnn", "crnn"):
-    trained, mem = train_nn(m, s0, weights=False)
-    evaluate((m, "no_class_weights", s0), trained, mem)
-# AE-SVM: the SVM of the first seed's encoder, with balanced class weights.
-enc0 = results[("ae_svm", "plain", s0)]["trained"]
-codes0 = enc0.model.predict(km.model_input(X_bal, enc0.scaler, km.AE_FRAMES), batch_size=256, verbose=0)
-C0, g0 = run.metrics["ae_svm/svm_C"][str(s0)], run.metrics["ae_svm/svm_gamma"][str(s0)]
-svm_w, _ = km.fit_svm(codes0, y_bal, C0, g0, seed=s0, class_weight="balanced")
-evaluate(("ae_svm", "svm_balanced", s0),
-         km.Trained("ae_svm", enc0.model, enc0.scaler, enc0.history, enc0.train_time_s, enc0.epochs, enc0.epochs,
-                    svm=svm_w))
-
-pairs_abl = {"CNN": (("cnn", "no_class_weights"), ("cnn", "class_weights")),
-             "CRNN": (("crnn", "no_class_weights"), ("crnn", "class_weights")),
-             "AE-SVM": (("ae_svm", "plain"), ("ae_svm", "svm_balanced"))}
-for name, (off_, on_) in pairs_abl.items():
-    for label, key in [("without", off_), ("with", on_)]:
-        r = results[(key[0], key[1], s0)]
-        pc = r["summary"]["per_class"]
-        abl_rows.append({"model": name, "class weights": label,
-                         "accuracy (%)": 100 * r["summary"]["accuracy"],
-                         "macro-F1 (%)": 100 * r["summary"]["f1_macro"],
-                         "macro-F1 w/o silence (%)": 100 * r["f1_no_silence"],
-                         **{f"recall {lab} (%)": 100 * pc[str(kd.LABELS.index(lab))]["recall"]
-                            for lab in ("on", "off", "_silence_", "_unknown_")}})
-ablation = pd.DataFrame(abl_rows)
-display(ablation.round(1))
-run.log_table("class_weight_ablation", ablation)
-
-# %%
-delta = ablation.pivot(index="model", columns="class weights",
-                       values=["macro-F1 (%)", "recall on (%)", "recall off (%)"])
-d_f1 = (delta["macro-F1 (%)"]["with"] - delta["macro-F1 (%)"]["without"])
-d_on = (delta["recall on (%)"]["with"] - delta["recall on (%)"]["without"])
-d_off = (delta["recall off (%)"]["with"] - delta["recall off (%)"]["without"])
-display(Markdown(
-    "Effect of the class weights (with − without, one seed, percentage points): "
-    + "; ".join(f"{m}: macro-F1 {d_f1[m]:+.1f}, recall `on` {d_on[m]:+.1f}, `off` {d_off[m]:+.1f}"
-                for m in d_f1.index)
-    + ".  With one seed per cell, differences of a few points are within seed-to-seed noise "
-      f"(the CNN's macro-F1 varies by ±{100 * np.std(vals('cnn/class_weights/test/f1_macro'), ddof=1) if len(seeds) > 1 else float('nan'):.1f} "
-      "points across the three seeds above)."))
+plt.close(fig)
+d = scale[scale["model"] == "CRNN"].sort_values("share of the clips")
+if len(d) >= 2:
+    last = d.iloc[-2:]
+    display(Markdown(
+        f"Doubling the data from {int(last.iloc[0]['training clips per keyword (median)'])} to "
+        f"{int(last.iloc[1]['training clips per keyword (median)'])} clips per keyword changed the CRNN's test "
+        f"accuracy by {last.iloc[1]['test accuracy (%)'] - last.iloc[0]['test accuracy (%)']:+.1f} points (one seed "
+        "per point; the CRNN's seed-to-seed standard deviation at 100 % is "
+        f"{100 * vals('crnn/class_weights/test/accuracy').std(ddof=1) if len(seeds) > 1 else float('nan'):.1f} points).  "
+        "The paper's point lies at about 2.7 times our largest point; how the curve continues there is not measured."))
 
 # %% [markdown]
-# ## Using a trained model on new recordings
+# ## Training cost (§VI-B/C)
 #
-# `lib.models.kws.predict_files(model_dir, paths)` loads a saved model (saved above under the
-# run's `artifacts/models/`) and labels any audio files: WAV, FLAC or Opus, any sample rate,
-# mono or stereo.  A clip longer than one second is cut to its **loudest one-second window**,
-# where a spoken keyword most likely is; a shorter one is zero-padded.  Below: a few test
-# clips, and a 3-second, 44.1 kHz stereo recording made from a test clip of *yes* placed
-# between two quiet noise stretches.  A broken file raises an error that names it.
+# Wall time on this machine's two CPU cores (in the precision chosen above), epochs run, parameters,
+# the size of the saved model and the rise of the process's resident memory while the model
+# trained.  For the AE-SVM, as in the paper, the parameter count is the encoder's; its time
+# covers the autoencoder and one SVM fit (the grid search excluded).
 
-# %%
-import tempfile
+# %% tags=["hide-input"]
+char_rows = []
+for m in ("cnn", "crnn", "ae_svm"):
+    rs = [results[(m, VARIANT[m], s)] for s in seeds]
+    t0_ = rs[0]["trained"]
+    char_rows.append({"model": NAMES[m], "epochs run": report.mean_std([r["trained"].epochs for r in rs], digits=1),
+                      "training time (s)": report.mean_std([r["trained"].train_time_s for r in rs], digits=0),
+                      "parameters": km.count_params(t0_.model),
+                      "saved size (MiB)": round(km.model_size_mib(MODEL_DIR[m]), 2),
+                      "peak RSS rise (MiB)": round(float(np.max(
+                          vals("ae_svm/peak_rss_rise_mib") if m == "ae_svm" else
+                          [r["trained"].info["peak_rss_rise_mib"] for r in rs])))})
+    run.log(f"{m}/model_size_mib", km.model_size_mib(MODEL_DIR[m]))
+characteristics = pd.DataFrame(char_rows)
+report.show_table(characteristics)
+run.log_table("training_characteristics", characteristics)
+t_cnn, t_crnn = vals("cnn/class_weights/train_time_s"), vals("crnn/class_weights/train_time_s")
+display(Markdown(
+    f"The paper finds the CNN the fastest and smallest, the CRNN slower, the AE-SVM the largest.  Here the CRNN "
+    f"trains in {t_crnn.mean():.0f} s and the CNN in {t_cnn.mean():.0f} s on average: the CNN's 20 × 8 and 10 × 6 "
+    "kernels over a 2-D map cost far more arithmetic per clip than the CRNN's 1-D convolutions, and with `valid` "
+    "padding the CRNN's GRU runs over only two steps."))
 
-import soundfile as sf
+# %% [markdown]
+# ## Using the trained models
+#
+# The first seed's CNN, CRNN and AE-SVM are shipped with the book (`book/models/kws_cnn`,
+# `kws_crnn`, `kws_ae_svm`, each a Keras file plus its scaler, and the SVM for the AE-SVM), so
+# `lib.models.kws.predict_files(folder, paths)` labels audio files on a fresh clone without
+# training: WAV, FLAC or Opus, any sample rate, mono or stereo; a clip longer than a second is
+# cut to its loudest one-second window.  Below, held-out test clips and a 3-second, 44.1 kHz
+# stereo recording made from a test clip of *yes* between two quiet noise stretches.
 
-demo = split[part["test"]].groupby("label").head(1).head(6)
+# %% tags=["hide-input"]
+demo = rows_of["test"][rows_of["test"]["augment"] < 0].groupby("label").head(1)
+demo = demo[demo["label"].isin(["yes", "off", "go", "_unknown_", "_silence_"])]
 tmp = tempfile.mkdtemp(prefix="kws_demo_")
-yes_clip = kd.load_clip(split[part["test"] & (split["label"] == "yes")]["abs_path"].iloc[0])
+yes_clip = kd.load_clip(rows_of["test"][rows_of["test"]["label"] == "yes"]["abs_path"].iloc[1])
 noise = 0.003 * np.random.default_rng(0).standard_normal(16000).astype(np.float32)
-long_rec = np.concatenate([noise, yes_clip, noise])
-import librosa
-
-long_44k = librosa.resample(long_rec, orig_sr=16000, target_sr=44100)
+long_44k = librosa.resample(np.concatenate([noise, yes_clip, noise]), orig_sr=16000, target_sr=44100)
 sf.write(f"{tmp}/long_yes_stereo_44k.wav", np.stack([long_44k, 0.5 * long_44k], axis=1), 44100)
 files = list(demo["abs_path"]) + [f"{tmp}/long_yes_stereo_44k.wav"]
-out = km.predict_files(run.artifacts / "models" / "crnn", files)
-out["true"] = list(demo["label"]) + ["yes"]
-out["path"] = [os.path.basename(p) for p in out["path"]]
-display(out)
-bad = f"{tmp}/broken.wav"
-open(bad, "wb").write(b"not audio at all")
-try:
-    km.predict_files(run.artifacts / "models" / "crnn", [bad])
-except data.DataError as exc:
-    print("error, as expected:", exc)
+truth = list(demo["label"]) + ["yes"]
+names = [f"{lab}/{Path(p).stem}" if lab != "_silence_" else f"_silence_/{Path(p).stem}"
+         for lab, p in zip(demo["label"], demo["abs_path"])] + ["3-s stereo 44.1 kHz recording of yes"]
+pred_cols = {}
+for m in ("cnn", "crnn", "ae_svm"):
+    out = km.predict_files(MODEL_DIR[m], files)
+    pred_cols[NAMES[m]] = [f"{lab} ({sc:.2f})" for lab, sc in zip(out["label"], out["score"])]
+report.show_table(pd.DataFrame({"file": names, "true": truth, **pred_cols}))
+display(Markdown("Scores in brackets: the winning class's probability (CNN, CRNN) or the SVM's decision value "
+                 "(AE-SVM).  A file that cannot be decoded raises an error naming the file."))
 
 # %% [markdown]
-# ## Summary
+# ## Claims and verdicts
 #
-# The numbers below are read from this run's results.
+# **How the intervals are built.**  The model comparisons are paired over the same test clips:
+# the three seeds' predictions are stacked (clip × seed) and the difference in accuracy is
+# bootstrapped by test speaker (a speaker's clips in every seed are drawn together), so the
+# interval covers test-clip sampling; seed-to-seed spread enters through the three stacked
+# seeds.  The class-weight claim uses the first seed of the CNN and CRNN (the ablation has one
+# seed), pooled over the `on` and `off` test clips.  The absolute accuracies are bootstrapped
+# the same way.  **Comparability of the absolute numbers**: same corpus and 12-class task, and
+# our test clips are official test-list clips, but the training data differs (≈1,100 clips per
+# keyword against ≈3,000; `on`/`off` ≈200) and the test set is a speaker-disjoint 35 % of the
+# official one; the paper's numbers are therefore marked *not comparable* — the data-scale
+# curve shows the training data is the dominant difference.
 
-# %%
-wall = time.time() - run.started
-lines = [
-    f"* **Table 4** (test accuracy, mean ± std over {len(seeds)} seed(s)): "
-    + "; ".join(f"{NAMES[m]} {report.mean_std(vals(f'{m}/{VARIANT[m]}/test/accuracy'), 100, 1)} % "
-                f"(paper {PAPER[m][0]})" for m in ("crnn", "cnn", "ae_svm")) + ".",
-    "* **Macro-F1 without `_silence_`**: " + "; ".join(
-        f"{NAMES[m]} {report.mean_std(vals(f'{m}/{VARIANT[m]}/test/f1_macro_no_silence'), 100, 1)} %"
-        for m in ("crnn", "cnn", "ae_svm")) + ".",
-    f"* **SMOTEENN** changed the AE-SVM's accuracy by {100 * gain.mean():+.1f} points (paper ≈ +13).",
-    "* **Data scale**: " + "; ".join(f"{m} {slope[m]:.1f} points per tenfold more clips" for m in slope)
-    + " (one seed; the paper's scale is beyond our largest point).",
-    "* **Class weights** (one seed): " + "; ".join(f"{m} macro-F1 {d_f1[m]:+.1f} points" for m in d_f1.index) + ".",
-    f"* **Runtime** of this notebook so far: {wall / 60:.1f} min on {os.cpu_count()} CPU cores; peak memory "
-    f"{report.peak_memory_mib():.0f} MiB.",
-]
-display(Markdown("\n".join(lines)))
+# %% tags=["hide-input"]
+def accuracy(yt, p):
+    return float(np.mean(yt == p))
+
+
+def stacked(m, variant):
+    return np.concatenate([results[(m, variant, s)]["pred"] for s in seeds])
+
+
+y_st, g_st = np.tile(y["test"], len(seeds)), np.tile(test_groups, len(seeds))
+n_spk = len(set(test_groups))
+n_desc = f"{len(y['test']):,} test clips × {len(seeds)} seeds, {n_spk} speaker/clip groups"
+iv = metrics.paired_difference(accuracy, y_st, stacked("crnn", "class_weights"), stacked("cnn", "class_weights"),
+                               groups=g_st).scaled(100)
+run.claim("kws_crnn_beats_cnn", iv, n_desc=n_desc, note="paired bootstrap by speaker, seeds stacked")
+iv = metrics.paired_difference(accuracy, y_st, stacked("cnn", "class_weights"), stacked("ae_svm", VARIANT["ae_svm"]),
+                               groups=g_st).scaled(100)
+run.claim("kws_cnn_beats_aesvm", iv, n_desc=n_desc, note="AE-SVM: SVM on the reduced set, no resampling")
+iv = metrics.paired_difference(accuracy, y_st, stacked("crnn", "class_weights"), stacked("ae_svm", VARIANT["ae_svm"]),
+                               groups=g_st).scaled(100)
+run.claim("kws_crnn_beats_aesvm", iv, n_desc=n_desc, note="AE-SVM: SVM on the reduced set, no resampling")
+
+scarce = np.isin(y["test"], [LABELS.index("on"), LABELS.index("off")])
+abl = size["ablation_models"]
+ys = np.tile(y["test"][scarce], len(abl))
+gs = np.tile(test_groups[scarce], len(abl))
+with_w = np.concatenate([results[(k, "class_weights", s0)]["pred"][scarce] for k in abl])
+without_w = np.concatenate([results[(k, "no_class_weights", s0)]["pred"][scarce] for k in abl])
+iv = metrics.paired_difference(accuracy, ys, with_w, without_w, groups=gs).scaled(100)
+run.claim("kws_class_weights_scarce_recall", iv,
+          n_desc=f"{int(scarce.sum())} on/off test clips × {' and '.join(NAMES[k] for k in abl)}, seed {s0}",
+          note="recall of on and off pooled; one seed per model")
+
+iv = metrics.paired_difference(accuracy, y_st, stacked("ae_svm", "imbalanced_smoteenn"),
+                               stacked("ae_svm", "imbalanced_plain"), groups=g_st).scaled(100)
+run.claim("kws_smoteenn_lifts_aesvm", iv, n_desc=n_desc, note="the paper's setting: SVM on the imbalanced codes")
+iv_red = metrics.paired_difference(accuracy, y_st, stacked("ae_svm", "reduced_smoteenn"),
+                                   stacked("ae_svm", "reduced_plain"), groups=g_st).scaled(100)
+run.log("ae_svm/smoteenn_gain_reduced_ci_low", iv_red.low)
+run.log("ae_svm/smoteenn_gain_reduced_ci_high", iv_red.high)
+
+t_diff = vals("crnn/class_weights/train_time_s") - vals("cnn/class_weights/train_time_s")
+if len(seeds) > 1:
+    run.claim("kws_cnn_trains_faster", metrics.mean_ci(t_diff),
+              n_desc=f"{len(seeds)} seeds (paired by seed)", note="wall time to early stopping, 2 CPU cores")
+
+COMPARABLE = False
+for m, cid in (("cnn", "kws_cnn_accuracy"), ("crnn", "kws_crnn_accuracy"), ("ae_svm", "kws_aesvm_accuracy")):
+    iv = metrics.bootstrap_ci(accuracy, y_st, stacked(m, VARIANT[m]), groups=g_st, null=None).scaled(100)
+    run.claim(cid, iv, n_desc=n_desc, comparable=COMPARABLE,
+              note="≈1,100 training clips per keyword vs ≈3,000; own speaker-disjoint test split")
+if len(seeds) > 1:
+    run.claim("kws_ae_mse", metrics.mean_ci(vals("ae_svm/ae_test_mse"), null=None), n_desc=f"{len(seeds)} seeds",
+              comparable=False, note="MSE on [0, 1]-scaled MFCC+delta; the paper's scale is not stated")
+report.show_table(report.claims_table(run.claims))
+display(Markdown(
+    f"Not a claim of the paper, but the same test on the reduced set: SMOTEENN − none = {iv_red.estimate:+.2f} "
+    f"[{iv_red.low:+.2f}, {iv_red.high:+.2f}] accuracy points."))
 
 # %% [markdown]
-# **Every deviation from the paper, in one place.**
+# ## Every deviation from the paper
 #
-# * *Data*: own speaker-disjoint split of the official test set (validation 15 %, test 35 % of
-#   its speakers) instead of the official split; training adds the test set's other speakers,
-#   6,943 training-portion clips of eight keywords and the words *bed*/*cat*/*happy*.  `on`/`off`
-#   have training clips only from the test set's training speakers.  The `book` profile uses a
-#   quarter of the keyword clips and caps `_unknown_` (800) and `_silence_` (400).
-# * *Audio*: the mirror stores Opus at 32–48 kbps, not WAV (MFCCs correlate 0.999 with the originals).
-# * *Features*: the 40 rows are 20 MFCCs + 20 deltas (the paper says 40 × 101 but not how MFCC
-#   and delta are combined); normalisation = dB relative to each clip's peak, then per-row
-#   standardisation (CNN/CRNN) or min–max scaling (autoencoder) fitted on training data.
+# * *Data*: own speaker-disjoint split of the official test set (training 50 %, validation
+#   15 %, test 35 % of its speakers) instead of the official lists; training adds 6,943
+#   training-portion clips of eight keywords and the v0.01 words *bed*/*cat*/*happy*.  `on` and
+#   `off` have only ≈200 training clips each.  `_unknown_` is capped at 2,000 clips (all clips of
+#   22 words, *bed*/*cat*/*happy* evenly for the rest).  The audio is Opus (MFCCs correlate 0.999
+#   with the WAV originals).
+# * *Features*: 20 MFCCs + 20 deltas fill the 40 × 101 block; per-row standardisation (CNN,
+#   CRNN) or min–max scaling (autoencoder) fitted on the training data.
 # * *Architectures*: `valid` padding and ReLU in the CNN/CRNN (not stated in the paper);
 #   `same` padding and 104-frame input for the autoencoder (forced by its decoder).
-# * *Training*: epoch caps (CNN 8, CRNN 20) on top of early stopping with patience 4; the
-#   autoencoder gets 3 epochs on ≤ 1,000 clips instead of 50 epochs (`book`); the SVM grid
-#   search uses 3-fold cross-validation with macro-F1 on ≤ 1,200 codes, which are standardised
-#   before the SVM (and before SMOTEENN).  The reduced-`_unknown_` set takes `_unknown_` clips as
-#   evenly as possible across words up to the largest keyword's count.
-# * *Metrics*: macro averages (the paper does not state its averaging).
-# * *Seeds*: Table 4 over three seeds; the data-scale sweep and the class-weight ablation use one.
+# * *Training*: `mixed_bfloat16` precision (measured above to keep accuracy); epoch caps above
+#   the early-stopping point; the autoencoder stops at its validation-MSE plateau instead of a
+#   fixed 50 epochs; the SVM grid search scores 3-fold macro-F1 on a subset of the codes, which
+#   are standardised before the SVM and before SMOTEENN.
+# * *Metrics*: macro averages (the paper does not state its averaging); the keyword-spotting
+#   trade-off, the per-word false keywords and the LibriSpeech negatives are ours.
+# * *Seeds*: three for the headline models; one for the ablation, the padding variant, the
+#   LibriSpeech negatives and each data-scale point.
 
-# %%
-print("results:", run.save())
+# %% tags=["remove-cell"]
+run.log("runtime_min", (time.time() - run.started) / 60)
+run.log("peak_memory_mib", report.peak_memory_mib())
+cl = {c["id"]: c for c in run.claims}
+report.publish_result_box(run, lead=(
+    f"On every training clip of the offline Speech Commands copy, three seeds each, the CRNN reaches "
+    f"{acc_mean['crnn']:.1f} %, the CNN {acc_mean['cnn']:.1f} % and the AE-SVM {acc_mean['ae_svm']:.1f} % test "
+    f"accuracy (paper: 92.4, 91.8, 83.2 % with about three times our training data); the ranking CRNN > CNN > AE-SVM "
+    f"{'holds' if cl['kws_crnn_beats_cnn']['verdict'] == 'holds' and cl['kws_cnn_beats_aesvm']['verdict'] == 'holds' else 'is only partly confirmed'}."))
+_ = run.save()

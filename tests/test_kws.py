@@ -1,4 +1,5 @@
 """Keyword spotting: split rules on a generated fixture, features against librosa, models, save/load/predict."""
+
 from pathlib import Path
 
 import librosa
@@ -130,9 +131,17 @@ def test_features_match_librosa(tone):
     X = kd.features(y)
     assert X.shape == (1, 40, 101) and X.dtype == np.float32
     p = kd.FEATURE_PARAMS
-    S = librosa.feature.melspectrogram(y=y, sr=sr, n_fft=p["n_fft"], win_length=p["win_length"],
-                                       hop_length=p["hop_length"], n_mels=p["n_mels"], power=2.0,
-                                       center=True, pad_mode="constant")
+    S = librosa.feature.melspectrogram(
+        y=y,
+        sr=sr,
+        n_fft=p["n_fft"],
+        win_length=p["win_length"],
+        hop_length=p["hop_length"],
+        n_mels=p["n_mels"],
+        power=2.0,
+        center=True,
+        pad_mode="constant",
+    )
     ref_db = librosa.power_to_db(S, ref=np.max, top_db=p["top_db"])
     ref_mfcc = scipy.fft.dct(ref_db, type=2, axis=0, norm="ortho")[:20]
     ref_delta = librosa.feature.delta(ref_mfcc, width=9)
@@ -147,7 +156,11 @@ def test_balanced_unknown_fills_from_larger_words():
     df = pd.DataFrame({"word": words, "label": ["_unknown_"] * 55 + ["yes"] * 20, "split": "train"})
     kept = df[kd.balanced_unknown(df, seed=0)]
     assert (kept["label"] == "_unknown_").sum() == 20  # the largest keyword's count
-    assert (kept["word"] == "cat").sum() == 3 and (kept["word"] == "dog").sum() == 2 and (kept["word"] == "bed").sum() == 15
+    assert (
+        (kept["word"] == "cat").sum() == 3
+        and (kept["word"] == "dog").sum() == 2
+        and (kept["word"] == "bed").sum() == 15
+    )
 
 
 def test_augment_keeps_length_and_is_seeded(tone):
@@ -156,8 +169,18 @@ def test_augment_keeps_length_and_is_seeded(tone):
     a = kd.augment(y, np.random.default_rng(5), noise)
     b = kd.augment(y, np.random.default_rng(5), noise)
     assert a.shape == (SR,) and np.array_equal(a, b) and not np.allclose(a, y)
-    df = pd.DataFrame({"abs_path": ["x"] * 10, "start": -1, "corpus": "c", "word": "yes", "label": ["yes"] * 8 +
-                       ["_silence_"] * 2, "speaker": "s", "split": "train", "augment": -1})
+    df = pd.DataFrame(
+        {
+            "abs_path": ["x"] * 10,
+            "start": -1,
+            "corpus": "c",
+            "word": "yes",
+            "label": ["yes"] * 8 + ["_silence_"] * 2,
+            "speaker": "s",
+            "split": "train",
+            "augment": -1,
+        }
+    )
     out = kd.add_augmented(df, fraction=0.5, silence_target=6, seed=0)
     assert (out["augment"] >= 0).sum() == 4 + 4  # half of the 8 'yes', silence topped up from 2 to 6
 
@@ -170,7 +193,7 @@ def test_loudest_second_for_long_recordings(tmp_path):
     f = tmp_path / "long_stereo_22k.wav"
     sf.write(f, np.stack([librosa.resample(rec, orig_sr=SR, target_sr=22050)] * 2, axis=1), 22050)
     y = kd.load_for_prediction(f)
-    assert y.shape == (SR,) and np.sqrt(np.mean(y ** 2)) > 0.3  # the tone second, not the quiet ones
+    assert y.shape == (SR,) and np.sqrt(np.mean(y**2)) > 0.3  # the tone second, not the quiet ones
 
 
 def test_enhance_clip_reduces_stationary_noise():
@@ -243,15 +266,27 @@ def test_ae_svm_pipeline(tmp_path, audio_files):
     assert len(hist) == 1 and np.isfinite(hist[0]["loss"])
     # SVM on well-separated codes: grid search picks a grid point, SMOTEENN balances the minority
     centers = rng.standard_normal((3, 128)) * 5
-    codes = np.concatenate([centers[0] + rng.standard_normal((60, 128)), centers[1] + rng.standard_normal((60, 128)),
-                            centers[2] + rng.standard_normal((12, 128))])
+    codes = np.concatenate(
+        [
+            centers[0] + rng.standard_normal((60, 128)),
+            centers[1] + rng.standard_normal((60, 128)),
+            centers[2] + rng.standard_normal((12, 128)),
+        ]
+    )
     labels = np.r_[np.zeros(60), np.ones(60), 2 * np.ones(12)].astype(int)
     search = km.grid_search_svm(codes, labels, subset=None, cv=3, n_jobs=1)
     assert search.best_params_["C"] in km.SVM_GRID["C"] and search.best_params_["gamma"] in km.SVM_GRID["gamma"]
     svm, seen = km.fit_svm(codes, labels, C=10, gamma=0.01, resample="smoteenn", seed=0)
     assert seen[2] > 12 and (svm.predict(codes) == labels).mean() > 0.95
-    trained = km.Trained("ae_svm", enc, scaler, hist, svm=km.fit_svm(
-        enc.predict(km.model_input(X, scaler, km.AE_FRAMES), verbose=0), np.arange(36) % 12, 1, 0.001)[0])
+    trained = km.Trained(
+        "ae_svm",
+        enc,
+        scaler,
+        hist,
+        svm=km.fit_svm(enc.predict(km.model_input(X, scaler, km.AE_FRAMES), verbose=0), np.arange(36) % 12, 1, 0.001)[
+            0
+        ],
+    )
     folder = km.save(trained, tmp_path / "ae_svm")
     out = km.predict_files(folder, [audio_files["wav"]])
     assert out["label"].iloc[0] in kd.LABELS
@@ -265,3 +300,81 @@ def test_memory_peak_sees_an_allocation():
         time.sleep(0.1)
         del block
     assert mem.rise_mib > 30
+
+
+# --------------------------------------------------------------------------
+# The chapter's recipe (lib.datasets.kws_book) and the trade-off helpers
+# --------------------------------------------------------------------------
+def _recipe_frame():
+    words = ["bed"] * 60 + ["cat"] * 40 + ["happy"] * 5 + ["dog"] * 3 + ["wow"] * 2
+    rows = [{"abs_path": f"u{i}", "start": -1, "corpus": "c", "word": w, "label": "_unknown_", "speaker": f"s{i}",
+             "split": "train", "augment": -1} for i, w in enumerate(words)]
+    rows += [{"abs_path": f"k{i}", "start": -1, "corpus": "c", "word": "yes", "label": "yes", "speaker": f"t{i}",
+              "split": "train", "augment": -1} for i in range(40)]
+    rows += [{"abs_path": f"v{i}", "start": -1, "corpus": "c", "word": w, "label": "_unknown_", "speaker": f"v{i}",
+              "split": "test", "augment": -1} for i, w in enumerate(["bed"] * 7)]
+    return pd.DataFrame(rows)
+
+
+def test_stratified_unknown_keeps_every_scarce_word():
+    from lib.datasets import kws_book as kb
+
+    df = _recipe_frame()
+    out = kb.stratified_unknown(df, total=30, seed=0)
+    tr = out[(out["split"] == "train") & (out["label"] == "_unknown_")]["word"].value_counts()
+    assert tr.sum() == 30 and tr["dog"] == 3 and tr["wow"] == 2  # uncapped words: all of them
+    assert tr["happy"] == 5 and tr["bed"] + tr["cat"] == 20 and abs(tr["bed"] - tr["cat"]) <= 1  # water-filling
+    assert (out["split"] == "test").sum() == 7 and (out["label"] == "yes").sum() == 40  # others untouched
+    with pytest.raises(ValueError, match="exceed"):
+        kb.stratified_unknown(df, total=4)
+
+
+def test_fraction_subset_is_stratified_and_nested():
+    from lib.datasets import kws_book as kb
+
+    df = _recipe_frame()
+    half, quarter = kb.fraction_subset(df, 0.5, seed=0), kb.fraction_subset(df, 0.25, seed=0)
+    assert set(quarter["abs_path"]) <= set(half["abs_path"])
+    tr = half[half["split"] == "train"]
+    assert (tr["label"] == "yes").sum() == 20 and (tr["word"] == "dog").sum() in (1, 2) and (tr["word"] == "wow").sum() == 1
+    assert (half["split"] == "test").sum() == 7
+    assert kb.fraction_subset(df, 1.0).equals(df)
+
+
+def test_gru_steps_and_tradeoff():
+    assert km.gru_steps("valid") == 2 and km.gru_steps("same") == 6
+    crnn = km.build_crnn()
+    gru = next(layer for layer in crnn.layers if type(layer).__name__ == "GRU")
+    assert gru.input.shape[1] == km.gru_steps("valid")
+    assert km.build_crnn(padding="same").output_shape == (None, 12)
+    # three keyword clips, two non-keyword clips (one _unknown_ taken for "yes" at 0.6)
+    P = np.full((5, 12), 0.01)
+    P[0, 0], P[1, 1], P[2, 11], P[3, 0], P[4, 10] = 0.9, 0.5, 0.8, 0.6, 0.95
+    y = np.array([0, 1, 2, 11, 10])
+    tr = km.tradeoff(P, y, [0.0, 0.55, 0.95])
+    assert np.allclose(tr["keyword_recall"], [2 / 3, 1 / 3, 0]) and np.allclose(tr["false_keyword_rate"], [0.5, 0.5, 0])
+    t = km.threshold_for_rate(P, y, 0.0)
+    assert 0.6 < t <= 0.9
+    fired, _ = km.fires(P, t)
+    assert not fired[3] and fired[0]
+
+
+def test_mixed_precision_keeps_float32_outputs():
+    km.set_precision("mixed_bfloat16")
+    try:
+        cnn, (ae, enc) = km.build_cnn(), km.build_autoencoder()
+        assert cnn.output.dtype == "float32" and ae.output.dtype == "float32" and enc.output.dtype == "float32"
+    finally:
+        km.set_precision("float32")
+
+
+SHIPPED = Path(__file__).resolve().parents[1] / "book" / "models"
+
+
+@pytest.mark.parametrize("name", ["kws_cnn", "kws_crnn", "kws_ae_svm"])
+def test_shipped_models_predict_on_a_fresh_clone(name, audio_files):
+    folder = SHIPPED / name
+    if not (folder / "meta.json").is_file():
+        pytest.skip(f"{folder.name} not shipped yet (written by the chapter's book run)")
+    out = km.predict_files(folder, [audio_files["wav"], audio_files["stereo"]])
+    assert len(out) == 2 and set(out["label"]) <= set(kd.LABELS)

@@ -34,7 +34,35 @@ AE_FRAMES = 104  # the autoencoder's time axis (26 × 4)
 SVM_GRID = {"C": [0.1, 1, 10, 100, 1000], "gamma": [1, 0.1, 0.01, 0.001, 0.0001]}
 
 
+def _quiet_import():
+    """Import TensorFlow and Keras with file descriptor 2 pointed at /dev/null.
+
+    TensorFlow's C++ start-up lines ("oneDNN custom operations are on", the absl notice) are
+    written before its log level applies, straight to the process's stderr, which a notebook
+    kernel shows as a stderr stream; nothing else is written during the import.
+    """
+    import sys
+
+    if "tensorflow" in sys.modules and "keras" in sys.modules:
+        return
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        sys.stderr.flush()
+        os.dup2(devnull, 2)
+        import keras  # noqa: F401
+        import tensorflow as tf
+
+        tf.zeros(1)  # the first op loads the remaining kernels (and prints the notice again)
+    finally:
+        sys.stderr.flush()
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
 def _keras():
+    _quiet_import()
     import keras
     import tensorflow as tf
 
@@ -56,6 +84,26 @@ def set_seed(seed: int, threads: int | None = None) -> None:
             pass
 
 
+def set_precision(policy: str = "float32") -> str:
+    """Keras' global dtype policy: ``"float32"`` or ``"mixed_bfloat16"`` (bf16 compute, fp32 weights).
+
+    Output layers (softmax, the code, the sigmoid reconstruction) are always float32.  On a CPU
+    with AVX-512 BF16, ``benchmarks/kws_precision.py`` measures the speed-up and the accuracy parity.
+    """
+    keras = _keras()
+    keras.mixed_precision.set_global_policy(policy)
+    return keras.mixed_precision.global_policy().name
+
+
+def gru_steps(padding: str = "valid", frames: int = kd.N_FRAMES) -> int:
+    """Time steps the CRNN's GRU sees: 4 × (Conv1D kernel 20/10/5/3 → MaxPool 2) over ``frames``."""
+    t = frames
+    for k in (20, 10, 5, 3):
+        t = t - k + 1 if padding == "valid" else t
+        t //= 2
+    return t
+
+
 # --------------------------------------------------------------------------
 # Architectures (Tables 1-3)
 # --------------------------------------------------------------------------
@@ -71,7 +119,7 @@ def build_cnn(input_shape=(kd.N_FRAMES, kd.N_ROWS, 1), n_classes: int = 12, padd
         h = L.BatchNormalization()(h)
     h = L.Flatten()(h)
     h = L.Dropout(0.2)(h)
-    out = L.Dense(n_classes, activation="softmax")(h)
+    out = L.Dense(n_classes, activation="softmax", dtype="float32")(h)
     return keras.Model(x, out, name="cnn")
 
 
@@ -89,7 +137,7 @@ def build_crnn(input_shape=(kd.N_FRAMES, kd.N_ROWS, 1), n_classes: int = 12, pad
     h = L.GRU(128, return_sequences=True)(h)
     h = L.Dropout(0.2)(h)
     h = L.Flatten()(h)
-    out = L.Dense(n_classes, activation="softmax")(h)
+    out = L.Dense(n_classes, activation="softmax", dtype="float32")(h)
     return keras.Model(x, out, name="crnn")
 
 
@@ -107,13 +155,15 @@ def build_autoencoder(input_shape=(AE_FRAMES, kd.N_ROWS, 1), bottleneck: int = 1
     h = L.MaxPooling2D((2, 2))(h)
     h = L.Flatten()(h)
     h = L.Dropout(0.2)(h)
-    z = L.Dense(bottleneck, activation=None, name="code")(h)
+    z = L.Dense(bottleneck, activation=None, name="code", dtype="float32")(h)
     encoder = keras.Model(x, z, name="encoder")
     h = L.Dense(t * f * 128, activation="elu")(z)
     h = L.Reshape((t, f, 128))(h)
     h = L.Conv2DTranspose(64, (3, 3), strides=(2, 2), padding="same", activation="elu")(h)
     h = L.Conv2DTranspose(32, (3, 3), strides=(2, 2), padding="same", activation="elu")(h)
-    out = L.Conv2DTranspose(input_shape[2], (3, 3), strides=(1, 1), padding="same", activation="sigmoid")(h)
+    out = L.Conv2DTranspose(
+        input_shape[2], (3, 3), strides=(1, 1), padding="same", activation="sigmoid", dtype="float32"
+    )(h)
     return keras.Model(x, out, name="autoencoder"), encoder
 
 
@@ -210,13 +260,17 @@ def train_classifier(
     class_weight: dict | None = None,
     learning_rate: float = 1e-3,
     verbose: int = 0,
+    padding: str = "valid",
 ) -> Trained:
-    """Train the CNN or CRNN: Adam, batch 64, early stopping on validation loss (best weights restored)."""
+    """Train the CNN or CRNN: Adam, batch 64, early stopping on validation loss (best weights restored).
+
+    ``epochs`` is only a cap; ``info["hit_cap"]`` says whether the run reached it, i.e. whether
+    early stopping had not ended it first."""
     keras = _keras()
     set_seed(seed)
     scaler = Scaler("standard").fit(X_train)
     build = {"cnn": build_cnn, "crnn": build_crnn}[kind]
-    model = build(n_classes=len(kd.LABELS))
+    model = build(n_classes=len(kd.LABELS), padding=padding)
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
     )
@@ -238,17 +292,43 @@ def train_classifier(
         dict(epoch=i + 1, **{k: float(v[i]) for k, v in hist.history.items()}) for i in range(len(hist.history["loss"]))
     ]
     best = int(np.argmin([h["val_loss"] for h in history])) + 1
-    return Trained(kind, model, scaler, history, elapsed, len(history), best)
+    info = {
+        "hit_cap": len(history) >= epochs and stop.stopped_epoch == 0,
+        "epoch_cap": epochs,
+        "samples_per_s": len(y_train) * len(history) / elapsed,
+        "padding": padding,
+    }
+    return Trained(kind, model, scaler, history, elapsed, len(history), best, info=info)
 
 
-def train_autoencoder(X_train, X_val, seed: int = 0, epochs: int = 50, batch_size: int = 64, verbose: int = 0):
-    """The autoencoder of Table 3: Adamax, MSE, ``epochs`` epochs (no early stopping, as in the paper)."""
+def train_autoencoder(
+    X_train,
+    X_val,
+    seed: int = 0,
+    epochs: int = 50,
+    batch_size: int = 64,
+    verbose: int = 0,
+    patience: int | None = None,
+    min_delta: float = 0.0,
+):
+    """The autoencoder of Table 3: Adamax, MSE, at most ``epochs`` epochs.
+
+    ``patience=None`` trains all ``epochs`` (the paper: 50); with a patience, training stops when
+    the validation MSE has not fallen by ``min_delta`` for ``patience`` epochs (a plateau), and
+    the best weights are restored."""
     keras = _keras()
     set_seed(seed)
     scaler = Scaler("minmax").fit(X_train)
     ae, encoder = build_autoencoder()
     ae.compile(optimizer=keras.optimizers.Adamax(), loss="mse")
     A_train, A_val = model_input(X_train, scaler, AE_FRAMES), model_input(X_val, scaler, AE_FRAMES)
+    callbacks = []
+    if patience is not None:
+        callbacks.append(
+            keras.callbacks.EarlyStopping(
+                monitor="val_loss", patience=patience, min_delta=min_delta, restore_best_weights=True
+            )
+        )
     t0 = time.perf_counter()
     hist = ae.fit(
         A_train,
@@ -258,6 +338,7 @@ def train_autoencoder(X_train, X_val, seed: int = 0, epochs: int = 50, batch_siz
         validation_data=(A_val, A_val),
         shuffle=True,
         verbose=verbose,
+        callbacks=callbacks,
     )
     elapsed = time.perf_counter() - t0
     history = [
@@ -279,7 +360,7 @@ def svm_pipeline(C: float = 1.0, gamma: float = "scale", class_weight=None, seed
     return Pipeline(
         [
             ("scale", StandardScaler()),
-            ("svc", SVC(kernel="rbf", C=C, gamma=gamma, class_weight=class_weight, random_state=seed)),
+            ("svc", SVC(kernel="rbf", C=C, gamma=gamma, class_weight=class_weight, random_state=seed, cache_size=1000)),
         ]
     )
 
@@ -343,7 +424,7 @@ def save(trained: Trained, folder) -> Path:
     if trained.svm is not None:
         import joblib
 
-        joblib.dump(trained.svm, folder / "svm.joblib")
+        joblib.dump(trained.svm, folder / "svm.joblib", compress=3)
     meta = {
         "kind": trained.kind,
         "labels": kd.LABELS,
@@ -387,7 +468,7 @@ def load(folder) -> Trained:
     )
 
 
-def predict_files(model_dir, paths) -> pd.DataFrame:  # noqa: F821
+def predict_files(model_dir, paths):
     """Load a saved model and predict the 12-class label of each audio file.
 
     Any of WAV/FLAC/Opus, any sample rate (resampled to 16 kHz), mono or stereo (averaged to
@@ -460,3 +541,53 @@ class MemoryPeak:
     @property
     def rise_mib(self) -> float:
         return self.peak_mib - self.start_mib
+
+
+# --------------------------------------------------------------------------
+# Keyword-spotting trade-off: keyword recall against false keywords
+# --------------------------------------------------------------------------
+KEYWORD_IDX = np.arange(len(kd.KEYWORDS))  # keywords are the first ten labels
+
+
+def fires(scores: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(fired, keyword)``: a clip fires when its winning class is a keyword whose score is ≥ ``threshold``."""
+    scores = np.asarray(scores)
+    win = scores.argmax(axis=1)
+    top = scores.max(axis=1)
+    fired = np.isin(win, KEYWORD_IDX) & (top >= threshold)
+    return fired, win
+
+
+def tradeoff(scores: np.ndarray, y: np.ndarray, thresholds):
+    """Per threshold: keyword recall (keyword clips whose own keyword fires) and the false-keyword rate
+    (share of non-keyword clips — `_unknown_` and `_silence_` — on which any keyword fires)."""
+    import pandas as pd
+
+    y = np.asarray(y)
+    is_kw = np.isin(y, KEYWORD_IDX)
+    rows = []
+    for t in thresholds:
+        fired, win = fires(scores, t)
+        rows.append(
+            {
+                "threshold": float(t),
+                "keyword_recall": float(np.mean(fired[is_kw] & (win[is_kw] == y[is_kw]))),
+                "false_keyword_rate": float(np.mean(fired[~is_kw])),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def threshold_for_rate(scores: np.ndarray, y: np.ndarray, target: float) -> float:
+    """The lowest threshold whose false-keyword rate on (``scores``, ``y``) is ≤ ``target``."""
+    y = np.asarray(y)
+    neg = ~np.isin(y, KEYWORD_IDX)
+    fired, _ = fires(scores, 0.0)
+    top = np.asarray(scores).max(axis=1)
+    # just above each firing non-keyword clip's score: that clip stops firing there
+    cand = np.unique(np.concatenate([[0.0], np.nextafter(top[neg & fired], np.inf)]))
+    for t in cand:
+        f, _ = fires(scores, t)
+        if np.mean(f[neg]) <= target:
+            return float(t)
+    return float(np.nextafter(top.max(), np.inf))
