@@ -216,7 +216,7 @@ def portable_paths(text: str) -> str:
     return text.replace('data_dir = \\"$AUDIO_REPRO_DATA\\"', "data_dir = None")
 
 
-TIMING_METRICS = ("scaling/", "time", "latency", "throughput", "per_s", "real_time_factor", "memory")
+TIMING_METRICS = ("scaling/", "time", "latency", "throughput", "per_s", "ms_per", "real_time_factor", "memory")
 
 
 def comparable_metrics(results: dict) -> dict:
