@@ -4,6 +4,7 @@ Resamplers follow imbalanced-learn's ``fit_resample(X, y)`` shape; where
 imbalanced-learn has the method (random over/under-sampling, SMOTE, SMOTEENN)
 we use it directly rather than re-writing it.
 """
+
 from __future__ import annotations
 
 import numpy as np
@@ -108,7 +109,7 @@ def gaussian_weights(sigma: float = 1.0) -> tuple[float, float]:
     """Weights of eq. (1) for the bin itself (distance 0) and its two neighbours (distance 1)."""
     if sigma <= 0:
         raise ValueError(f"sigma must be positive, got {sigma}")
-    return 1.0, float(np.exp(-1.0 / (2.0 * sigma ** 2)))
+    return 1.0, float(np.exp(-1.0 / (2.0 * sigma**2)))
 
 
 def smooth_pair_counts(M, sigma: float = 1.0, normalize: bool = False) -> np.ndarray:
@@ -188,14 +189,24 @@ class PDDS:
     the weight ``lam``) describe what was done.
     """
 
-    def __init__(self, p: float = 0.8, sigma: float = 1.0, clear_target="min_other", ambiguous="smooth",
-                 clear_p: float = 0.5, normalize_kernel: bool = False, random_state=None):
+    def __init__(
+        self,
+        p: float = 0.8,
+        sigma: float = 1.0,
+        clear_target="min_other",
+        ambiguous="smooth",
+        clear_p: float = 0.5,
+        normalize_kernel: bool = False,
+        random_state=None,
+    ):
         self.p, self.sigma, self.clear_target, self.ambiguous = p, sigma, clear_target, ambiguous
         self.clear_p, self.normalize_kernel, self.random_state = clear_p, normalize_kernel, random_state
 
     def get_params(self, deep: bool = True) -> dict:
-        return {k: getattr(self, k) for k in ("p", "sigma", "clear_target", "ambiguous", "clear_p",
-                                              "normalize_kernel", "random_state")}
+        return {
+            k: getattr(self, k)
+            for k in ("p", "sigma", "clear_target", "ambiguous", "clear_p", "normalize_kernel", "random_state")
+        }
 
     def set_params(self, **params) -> PDDS:
         for k, v in params.items():
@@ -309,12 +320,14 @@ class PDDS:
         }
         after = self.counts_before_.copy()
         for k in range(c):
-            after[k, k] += int(((self.origin_["kind"] == "clear_mix") & (self.origin_["a"] >= 0)
-                                & (np.argmax(Y_out, 1) == k)).sum())
+            after[k, k] += int(
+                ((self.origin_["kind"] == "clear_mix") & (self.origin_["a"] >= 0) & (np.argmax(Y_out, 1) == k)).sum()
+            )
         amb_new = self.origin_["kind"] == "ambiguous_mix"
         if amb_new.any():
-            np.add.at(after, (types["major"][self.origin_["a"][amb_new]], types["major"][self.origin_["b"][amb_new]]),
-                      1)
+            np.add.at(
+                after, (types["major"][self.origin_["a"][amb_new]], types["major"][self.origin_["b"][amb_new]]), 1
+            )
         self.counts_after_ = after
         return X_out, Y_out
 

@@ -4,6 +4,7 @@ Applies to every committed ``book`` notebook whose results file says it was re-r
 reader standard (``provenance.reader_standard >= 2``); chapters awaiting their re-run are listed
 as skipped.  The checker itself is tested on notebooks built to break each rule.
 """
+
 import json
 import re
 from pathlib import Path
@@ -80,8 +81,14 @@ def _rerun_chapters():
     out = []
     for res in sorted(RESULTS.glob("*.json")):
         level = json.loads(res.read_text())["provenance"].get("reader_standard", 1)
-        out.append(pytest.param(res.stem, marks=() if level >= 2 else pytest.mark.skip(
-            reason=f"{res.stem}: awaiting its re-run under the reader standard")))
+        out.append(
+            pytest.param(
+                res.stem,
+                marks=()
+                if level >= 2
+                else pytest.mark.skip(reason=f"{res.stem}: awaiting its re-run under the reader standard"),
+            )
+        )
     return out
 
 
@@ -101,26 +108,52 @@ def _clean():
     title = nbformat.v4.new_markdown_cell("# T")
     box = nbformat.v4.new_markdown_cell("```{glue:md} result_box\n:format: myst\n```")
     params = nbformat.v4.new_code_cell("profile = 'book'", metadata={"tags": ["parameters", "remove-cell"]})
-    glue = nbformat.v4.new_code_cell("publish", outputs=[nbformat.v4.new_output(
-        "display_data", data={"application/papermill.record/text/markdown": "box"},
-        metadata={"scrapbook": {"name": "result_box", "mime_prefix": "application/papermill.record/"}})])
+    glue = nbformat.v4.new_code_cell(
+        "publish",
+        outputs=[
+            nbformat.v4.new_output(
+                "display_data",
+                data={"application/papermill.record/text/markdown": "box"},
+                metadata={"scrapbook": {"name": "result_box", "mime_prefix": "application/papermill.record/"}},
+            )
+        ],
+    )
     return [title, box, params, glue]
 
 
-@pytest.mark.parametrize("bad,expected", [
-    (nbformat.v4.new_code_cell("x", outputs=[nbformat.v4.new_output("stream", name="stderr", text="W")]), "stderr"),
-    (nbformat.v4.new_code_cell("x", outputs=[nbformat.v4.new_output("error", ename="E", evalue="", traceback=[])]),
-     "error"),
-    (nbformat.v4.new_code_cell("x", outputs=[nbformat.v4.new_output("display_data", data={WIDGET: {}})]), "widget"),
-    (nbformat.v4.new_code_cell("x", outputs=[nbformat.v4.new_output("stream", name="stdout",
-                                                                    text="saved /work/main/a.json")]), "absolute"),
-    (nbformat.v4.new_code_cell("x", outputs=[nbformat.v4.new_output("stream", name="stdout",
-                                                                    text="results: ./runs/book/.05.running/x")]),
-     "run folder"),
-    (nbformat.v4.new_code_cell("x", outputs=[nbformat.v4.new_output("stream", name="stdout",
-                                                                    text="data: $AUDIO_REPRO_DATA")]), "data setting"),
-    (nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["injected-parameters"]}), "parameters cell visible"),
-])
+@pytest.mark.parametrize(
+    "bad,expected",
+    [
+        (nbformat.v4.new_code_cell("x", outputs=[nbformat.v4.new_output("stream", name="stderr", text="W")]), "stderr"),
+        (
+            nbformat.v4.new_code_cell(
+                "x", outputs=[nbformat.v4.new_output("error", ename="E", evalue="", traceback=[])]
+            ),
+            "error",
+        ),
+        (nbformat.v4.new_code_cell("x", outputs=[nbformat.v4.new_output("display_data", data={WIDGET: {}})]), "widget"),
+        (
+            nbformat.v4.new_code_cell(
+                "x", outputs=[nbformat.v4.new_output("stream", name="stdout", text="saved /work/main/a.json")]
+            ),
+            "absolute",
+        ),
+        (
+            nbformat.v4.new_code_cell(
+                "x",
+                outputs=[nbformat.v4.new_output("stream", name="stdout", text="results: ./runs/book/.05.running/x")],
+            ),
+            "run folder",
+        ),
+        (
+            nbformat.v4.new_code_cell(
+                "x", outputs=[nbformat.v4.new_output("stream", name="stdout", text="data: $AUDIO_REPRO_DATA")]
+            ),
+            "data setting",
+        ),
+        (nbformat.v4.new_code_cell("x = 1", metadata={"tags": ["injected-parameters"]}), "parameters cell visible"),
+    ],
+)
 def test_the_checker_catches_each_kind_of_machinery(bad, expected):
     assert problems(_nb(*_clean())) == []
     assert any(expected in p for p in problems(_nb(*_clean(), bad)))

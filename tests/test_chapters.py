@@ -4,6 +4,7 @@ These are the slow tests (marked ``slow``); they run last.  The runner's promise
 tested here too: an unchanged chapter is not re-executed, and a broken chapter names
 its failing cell and leaves the previous outputs untouched.
 """
+
 import json
 import subprocess
 import sys
@@ -32,12 +33,26 @@ def test_executed_notebook_passes_nbval_lax(chapter, data_available):
     nb = runner.executed_path(chapter, "smoke")
     if not nb.exists():
         pytest.skip("chapter did not run")
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "--nbval-lax",
-                           "--nbval-cell-timeout=900", str(nb)], cwd=ROOT, capture_output=True, text=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--nbval-lax",
+            "--nbval-cell-timeout=900",
+            str(nb),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]
 
 
-GOOD = '''# %% tags=["parameters"]
+GOOD = """# %% tags=["parameters"]
 profile = "smoke"
 output_dir = None
 data_dir = None
@@ -46,7 +61,7 @@ from lib import report
 run = report.Run("zz_runner_probe", {"profile": profile}, output_dir)
 run.log("x", 1.0)
 run.save()
-'''
+"""
 
 
 def test_broken_chapter_names_the_cell_and_keeps_previous_outputs(tmp_path):
@@ -63,8 +78,11 @@ def test_broken_chapter_names_the_cell_and_keeps_previous_outputs(tmp_path):
         assert "cell" in message and "deliberately broken" in message and "RuntimeError" in message
         assert (nb.read_bytes(), res.read_bytes()) == before
     finally:
-        for p in [runner.executed_path(chapter, "smoke"), runner.results_path(chapter, "smoke"),
-                  ROOT / "runs" / "smoke" / "zz_runner_probe.failed.ipynb"]:
+        for p in [
+            runner.executed_path(chapter, "smoke"),
+            runner.results_path(chapter, "smoke"),
+            ROOT / "runs" / "smoke" / "zz_runner_probe.failed.ipynb",
+        ]:
             p.unlink(missing_ok=True)
         import shutil
 
@@ -82,10 +100,13 @@ def test_smoke_book_builds_with_every_chapter(data_available):
     assert (html / "book" / "scoreboard.html").exists()
 
 
-SLOW_PROBE = GOOD + '''# %%
+SLOW_PROBE = (
+    GOOD
+    + """# %%
 import time
 time.sleep(float(nap))
-'''
+"""
+)
 
 
 def test_killed_run_leaves_previous_outputs_and_rerun_completes(tmp_path):
@@ -100,9 +121,13 @@ def test_killed_run_leaves_previous_outputs_and_rerun_completes(tmp_path):
     try:
         runner.run_chapter(chapter, "smoke", {"nap": 0})
         before = (nb.read_bytes(), res.read_bytes())
-        proc = subprocess.Popen([sys.executable, "-m", "lib.runner", "run", str(chapter), "--profile", "smoke",
-                                 "-p", "nap=60"], cwd=ROOT, start_new_session=True,
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "lib.runner", "run", str(chapter), "--profile", "smoke", "-p", "nap=60"],
+            cwd=ROOT,
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(12)  # the kernel is now inside the 60-s cell
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
@@ -120,8 +145,11 @@ def test_killed_run_leaves_previous_outputs_and_rerun_completes(tmp_path):
 
 def test_toc_lists_every_chapter_once():
     toc = (ROOT / "_toc.yml").read_text()
-    listed = [line.split("book/executed/book/")[1].strip() for line in toc.splitlines()
-              if "book/executed/book/" in line and "file:" in line]
+    listed = [
+        line.split("book/executed/book/")[1].strip()
+        for line in toc.splitlines()
+        if "book/executed/book/" in line and "file:" in line
+    ]
     assert sorted(listed) == sorted(c.stem for c in CHAPTERS)
 
 

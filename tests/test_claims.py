@@ -1,4 +1,5 @@
 """Verdicts are computed from intervals with a fixed vocabulary, and follow the data."""
+
 import numpy as np
 import pytest
 
@@ -6,10 +7,17 @@ from lib import claims as C
 from lib import metrics as M
 
 
-@pytest.mark.parametrize("low,high,expect,verdict", [
-    (0.2, 1.0, ">0", "holds"), (-1.0, -0.2, ">0", "contradicted"), (-0.2, 1.0, ">0", "inconclusive"),
-    (-1.0, -0.2, "<0", "holds"), (0.2, 1.0, "<0", "contradicted"), (-0.2, 0.2, "<0", "inconclusive"),
-])
+@pytest.mark.parametrize(
+    "low,high,expect,verdict",
+    [
+        (0.2, 1.0, ">0", "holds"),
+        (-1.0, -0.2, ">0", "contradicted"),
+        (-0.2, 1.0, ">0", "inconclusive"),
+        (-1.0, -0.2, "<0", "holds"),
+        (0.2, 1.0, "<0", "contradicted"),
+        (-0.2, 0.2, "<0", "inconclusive"),
+    ],
+)
 def test_relative_verdicts(low, high, expect, verdict):
     assert C.relative_verdict(low, high, expect) == verdict
 
@@ -53,9 +61,14 @@ def test_a_verdict_flips_when_the_data_do():
 
 def test_catalogue_is_well_formed_and_every_chapter_has_claims():
     cat = C.catalogue()
-    assert {c["chapter"] for c in cat.values()} >= {"01_keyword_spotting", "02_siamese_speakers",
-                                                     "03_triple_header_events", "04_voice_music_search",
-                                                     "05_pdds_emotion", "06_imbalance_head_to_head"}
+    assert {c["chapter"] for c in cat.values()} >= {
+        "01_keyword_spotting",
+        "02_siamese_speakers",
+        "03_triple_header_events",
+        "04_voice_music_search",
+        "05_pdds_emotion",
+        "06_imbalance_head_to_head",
+    }
     for c in cat.values():
         assert c["statement"] and c["source"]
     with pytest.raises(C.ClaimError):

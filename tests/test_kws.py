@@ -307,12 +307,45 @@ def test_memory_peak_sees_an_allocation():
 # --------------------------------------------------------------------------
 def _recipe_frame():
     words = ["bed"] * 60 + ["cat"] * 40 + ["happy"] * 5 + ["dog"] * 3 + ["wow"] * 2
-    rows = [{"abs_path": f"u{i}", "start": -1, "corpus": "c", "word": w, "label": "_unknown_", "speaker": f"s{i}",
-             "split": "train", "augment": -1} for i, w in enumerate(words)]
-    rows += [{"abs_path": f"k{i}", "start": -1, "corpus": "c", "word": "yes", "label": "yes", "speaker": f"t{i}",
-              "split": "train", "augment": -1} for i in range(40)]
-    rows += [{"abs_path": f"v{i}", "start": -1, "corpus": "c", "word": w, "label": "_unknown_", "speaker": f"v{i}",
-              "split": "test", "augment": -1} for i, w in enumerate(["bed"] * 7)]
+    rows = [
+        {
+            "abs_path": f"u{i}",
+            "start": -1,
+            "corpus": "c",
+            "word": w,
+            "label": "_unknown_",
+            "speaker": f"s{i}",
+            "split": "train",
+            "augment": -1,
+        }
+        for i, w in enumerate(words)
+    ]
+    rows += [
+        {
+            "abs_path": f"k{i}",
+            "start": -1,
+            "corpus": "c",
+            "word": "yes",
+            "label": "yes",
+            "speaker": f"t{i}",
+            "split": "train",
+            "augment": -1,
+        }
+        for i in range(40)
+    ]
+    rows += [
+        {
+            "abs_path": f"v{i}",
+            "start": -1,
+            "corpus": "c",
+            "word": w,
+            "label": "_unknown_",
+            "speaker": f"v{i}",
+            "split": "test",
+            "augment": -1,
+        }
+        for i, w in enumerate(["bed"] * 7)
+    ]
     return pd.DataFrame(rows)
 
 
@@ -336,7 +369,11 @@ def test_fraction_subset_is_stratified_and_nested():
     half, quarter = kb.fraction_subset(df, 0.5, seed=0), kb.fraction_subset(df, 0.25, seed=0)
     assert set(quarter["abs_path"]) <= set(half["abs_path"])
     tr = half[half["split"] == "train"]
-    assert (tr["label"] == "yes").sum() == 20 and (tr["word"] == "dog").sum() in (1, 2) and (tr["word"] == "wow").sum() == 1
+    assert (
+        (tr["label"] == "yes").sum() == 20
+        and (tr["word"] == "dog").sum() in (1, 2)
+        and (tr["word"] == "wow").sum() == 1
+    )
     assert (half["split"] == "test").sum() == 7
     assert kb.fraction_subset(df, 1.0).equals(df)
 

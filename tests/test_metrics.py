@@ -62,11 +62,12 @@ def test_thresholds():
 
 
 @settings(max_examples=80, deadline=None)
-@given(st.lists(st.text(alphabet="abc ", min_size=1, max_size=12).filter(lambda s: s.strip()), min_size=1,
-                max_size=5),
-       st.lists(st.text(alphabet="abcd ", max_size=12), min_size=5, max_size=5))
+@given(
+    st.lists(st.text(alphabet="abc ", min_size=1, max_size=12).filter(lambda s: s.strip()), min_size=1, max_size=5),
+    st.lists(st.text(alphabet="abcd ", max_size=12), min_size=5, max_size=5),
+)
 def test_wer_and_cer_agree_with_jiwer(refs, hyps):
-    hyps = [" ".join(h.split()) for h in hyps[:len(refs)]]
+    hyps = [" ".join(h.split()) for h in hyps[: len(refs)]]
     refs = [" ".join(r.split()) for r in refs]
     assert M.wer(refs, hyps) == pytest.approx(jiwer.wer(refs, hyps))
     assert M.cer(refs, hyps) == pytest.approx(jiwer.cer(refs, hyps))

@@ -195,5 +195,5 @@ def test_all_clear_labels_give_uniform_all_pairs_mixup_under_both_readings():
         np.fill_diagonal(expected, clear)
         assert pdds.counts_after_.tolist() == expected.tolist()
         # No real sample is removed, re-weighted or relabelled: the originals come first, unchanged.
-        assert np.array_equal(Y2[:len(y)], np.eye(3, dtype=np.float32)[y])
-        assert (pdds.origin_["kind"][:len(y)] == "original").all()
+        assert np.array_equal(Y2[: len(y)], np.eye(3, dtype=np.float32)[y])
+        assert (pdds.origin_["kind"][: len(y)] == "original").all()

@@ -74,7 +74,7 @@ def test_embedder_shapes_any_length():
     clf = siamese.AMSoftmaxClassifier(7, n_mels=40, channels=8, pooled=12, emb_dim=16).eval()
     assert clf(torch.randn(2, 40, 101)).shape == (2, 7)
     assert siamese.embed(clf, np.zeros((2, 40, 101), np.float32)).shape == (2, 16)
-    assert clf.embedder(torch.randn(2, 40, 11)).shape == (2, 16)          # any length (stats pooling)
+    assert clf.embedder(torch.randn(2, 40, 11)).shape == (2, 16)  # any length (stats pooling)
     feats = [np.random.default_rng(n).normal(size=(40, n)).astype(np.float32) for n in (101, 150, 102)]
     ragged = siamese.embed_ragged(net, feats)
     assert ragged.shape == (3, 16)
@@ -126,7 +126,7 @@ def _toy_speakers(n_speakers=6, per_speaker=10, frames=30, seed=0):
     text = np.tile(np.arange(per_speaker).astype(str), n_speakers)
     X = rng.normal(size=(len(spk), 40, frames)).astype(np.float32)
     for k in range(n_speakers):
-        X[spk == f"s{k}", k * 6:(k + 1) * 6] += 1.5      # each speaker: a louder band
+        X[spk == f"s{k}", k * 6 : (k + 1) * 6] += 1.5  # each speaker: a louder band
     return X, spk, text
 
 
@@ -137,18 +137,37 @@ def test_training_to_convergence_and_model_selection_on_validation_speakers():
     V = S.distinct_trials(spk[held], text[held], 20, seed=0)
     V["i"], V["j"] = held[V["i"]], held[V["j"]]
     val = siamese.PairValidation(X, V)
-    out = siamese.train_siamese(X, train, spk, text, val, seed=0, max_epochs=4, pairs_per_epoch=64, lr_step=2,
-                                patience=1, bf16=True, channels=(4, 8, 8), rnn_hidden=8, emb_dim=8)
+    out = siamese.train_siamese(
+        X,
+        train,
+        spk,
+        text,
+        val,
+        seed=0,
+        max_epochs=4,
+        pairs_per_epoch=64,
+        lr_step=2,
+        patience=1,
+        bf16=True,
+        channels=(4, 8, 8),
+        rnn_hidden=8,
+        emb_dim=8,
+    )
     hist = out["history"]
-    assert 1 <= out["epochs_run"] <= 4 and out["steps"] == out["epochs_run"] and out["pairs_seen"] == 64 * out["epochs_run"]
+    assert (
+        1 <= out["epochs_run"] <= 4
+        and out["steps"] == out["epochs_run"]
+        and out["pairs_seen"] == 64 * out["epochs_run"]
+    )
     assert out["best_epoch"] == 1 + int(np.argmin([h["val_loss"] for h in hist]))
     assert {"val_eer", "val_auc_error", "samples_per_s"} <= set(hist[0])
     # the kept weights are those of the best epoch: the criterion recomputed now equals the best one
     assert float(val.loss(out["model"].eval())) == pytest.approx(min(h["val_loss"] for h in hist), rel=1e-5)
     ranking = siamese.PairValidation(X, V, criterion="ranking", score="cosine")
     labels = np.searchsorted(np.unique(spk[train]), spk[train])
-    clf = siamese.train_xvector(X, train, labels, ranking, seed=0, max_epochs=2, lr_step=1, patience=2,
-                                channels=8, pooled=12, emb_dim=8)
+    clf = siamese.train_xvector(
+        X, train, labels, ranking, seed=0, max_epochs=2, lr_step=1, patience=2, channels=8, pooled=12, emb_dim=8
+    )
     assert clf["epochs_run"] == 2 and 0 <= clf["history"][-1]["val_loss"] <= 1
     with pytest.raises(ValueError, match="criterion"):
         siamese.PairValidation(X, V, criterion="eer")
@@ -157,7 +176,7 @@ def test_training_to_convergence_and_model_selection_on_validation_speakers():
 def test_band_normalise_removes_a_channel_tilt():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(2, 40, 50)).astype(np.float32)
-    tilted = X + np.linspace(-3, 3, 40)[None, :, None]          # a fixed "microphone" response
+    tilted = X + np.linspace(-3, 3, 40)[None, :, None]  # a fixed "microphone" response
     np.testing.assert_allclose(siamese.band_normalise(tilted), siamese.band_normalise(X), atol=1e-5)
     B = siamese.band_normalise(X)
     np.testing.assert_allclose(B.mean(-1), 0, atol=1e-5)
@@ -185,18 +204,20 @@ def test_sample_pairs_ratio_and_constraints():
 
 
 def test_distinct_trials_are_distinct_capped_and_grouped():
-    spk = np.array(["big"] * 30 + ["mid"] * 6 + ["one"] * 1 + ["same_word"] * 3 + [f"s{k}" for k in range(10) for _ in range(3)])
+    spk = np.array(
+        ["big"] * 30 + ["mid"] * 6 + ["one"] * 1 + ["same_word"] * 3 + [f"s{k}" for k in range(10) for _ in range(3)]
+    )
     text = np.r_[np.arange(30) % 10, np.arange(6), [0], [5, 5, 5], np.tile([0, 1, 2], 10)].astype(str)
     T = S.distinct_trials(spk, text, max_targets_per_speaker=8, seed=1)
     i, j, same, group = T["i"], T["j"], T["same"].astype(bool), T["group"]
     pairs = set(zip(np.minimum(i, j).tolist(), np.maximum(i, j).tolist()))
-    assert len(pairs) == len(i)                                        # no pair twice, in either order
+    assert len(pairs) == len(i)  # no pair twice, in either order
     assert ((spk[i] == spk[j]) == same).all() and (text[i] != text[j]).all()
-    assert (spk[i] == group).all()                                     # group = first recording's speaker
+    assert (spk[i] == group).all()  # group = first recording's speaker
     per = pd.Series(same).groupby(group).sum()
-    assert per.max() == 8 and per["mid"] == 8 and per["s0"] == 3      # capped / all distinct pairs
-    assert "one" not in per.index and "same_word" not in per.index     # no usable target pair
-    assert (pd.Series(~same).groupby(group).sum() == per).all()        # as many non-targets per speaker
+    assert per.max() == 8 and per["mid"] == 8 and per["s0"] == 3  # capped / all distinct pairs
+    assert "one" not in per.index and "same_word" not in per.index  # no usable target pair
+    assert (pd.Series(~same).groupby(group).sum() == per).all()  # as many non-targets per speaker
     again = S.distinct_trials(spk, text, max_targets_per_speaker=8, seed=1)
     assert all((T[k] == again[k]).all() for k in T)
     c = S.trial_concentration(spk, text, cap=None, top=1)
@@ -263,20 +284,24 @@ def test_features_save_load_and_embed_files(timit_dir, tmp_path, monkeypatch):
     np.testing.assert_allclose(E, siamese.embed(net, F["logmel"][:3]), atol=1e-4)
     scores, same = siamese.verify([(df["abs_path"][0], df["abs_path"][1])], path, threshold=-1e9)
     assert scores.shape == (1,) and same.all()
-    scores2, same2 = siamese.verify([(df["abs_path"][0], df["abs_path"][1])], path)     # stored threshold
+    scores2, same2 = siamese.verify([(df["abs_path"][0], df["abs_path"][1])], path)  # stored threshold
     np.testing.assert_allclose(scores2, scores)
     assert (same2 == (scores2 >= -1.0)).all()
     # a short file is padded to the training clip length, as the training clips were
     short = tmp_path / "short.wav"
     sf.write(short, np.random.default_rng(0).normal(size=8000).astype(np.float32) * 0.1, 16000)
     from lib import features
+
     y = features.fix_length(data.load_audio(short)[0], 16000)
-    np.testing.assert_allclose(siamese.embed_files([short], path),
-                               siamese.embed(net, siamese.log_mel_normalised(y)[None]), atol=1e-4)
+    np.testing.assert_allclose(
+        siamese.embed_files([short], path), siamese.embed(net, siamese.log_mel_normalised(y)[None]), atol=1e-4
+    )
     band = siamese.save(net, tmp_path / "band.pt", feature_params={"norm": "band"}, clip_s=1.0)
-    np.testing.assert_allclose(siamese.embed_files([short], band),
-                               siamese.embed(net, siamese.band_normalise(siamese.log_mel_normalised(y))[None]),
-                               atol=1e-4)
+    np.testing.assert_allclose(
+        siamese.embed_files([short], band),
+        siamese.embed(net, siamese.band_normalise(siamese.log_mel_normalised(y))[None]),
+        atol=1e-4,
+    )
     model, ckpt = siamese.load(path)
     assert ckpt["meta"]["threshold"] == -1.0 and ckpt["feature_params"]["n_mels"] == 40
     xv = siamese.save(siamese.AMSoftmaxClassifier(3, channels=8, pooled=12, emb_dim=8), tmp_path / "xv.pt")
@@ -324,7 +349,7 @@ def test_shipped_embedder_works_without_training(tmp_path):
     """The embedder in book/models/ (written by the book profile) embeds files on a fresh clone."""
     if not siamese.DEFAULT_MODEL.is_file():
         pytest.skip("book/models/siamese_embedder.pt not written yet (run the chapter's book profile)")
-    assert siamese.DEFAULT_MODEL.stat().st_size < 5 * 2**20                # a few MB at most
+    assert siamese.DEFAULT_MODEL.stat().st_size < 5 * 2**20  # a few MB at most
     rng = np.random.default_rng(0)
     files = []
     for k in range(3):

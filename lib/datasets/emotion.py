@@ -13,6 +13,7 @@
   session 5 tests.  Expected at ``$AUDIO_REPRO_DATA/iemocap/`` (``Session1`` … ``Session5`` inside,
   or inside ``IEMOCAP_full_release/``).
 """
+
 from __future__ import annotations
 
 import re
@@ -45,8 +46,9 @@ def emodb_table() -> pd.DataFrame:
     df["split"] = df["speaker"].map(where)
     df["label"] = df["emotion"].map({c: i for i, c in enumerate(EMODB_CLASSES)}).astype(int)
     if "recognition_pct" in df.columns:  # "90,00" (decimal comma) in erkennung.txt
-        df["recognition_pct"] = pd.to_numeric(df["recognition_pct"].astype(str).str.strip()
-                                              .str.replace(",", ".", regex=False), errors="coerce")
+        df["recognition_pct"] = pd.to_numeric(
+            df["recognition_pct"].astype(str).str.strip().str.replace(",", ".", regex=False), errors="coerce"
+        )
     data.check_disjoint(df["speaker"], df["split"])
     return df
 
@@ -69,9 +71,17 @@ def emodb_folds(speakers, pairs=EMODB_FOLD_PAIRS) -> list[dict]:
         val_pair = pairs[(k + 1) % len(pairs)]
         test = np.isin(speakers, pair)
         val = np.isin(speakers, val_pair)
-        folds.append({"fold": k, "test": test, "val": val, "train": ~(test | val),
-                      "test_speakers": list(pair), "val_speakers": list(val_pair),
-                      "train_speakers": sorted(set(speakers[~(test | val)]))})
+        folds.append(
+            {
+                "fold": k,
+                "test": test,
+                "val": val,
+                "train": ~(test | val),
+                "test_speakers": list(pair),
+                "val_speakers": list(val_pair),
+                "train_speakers": sorted(set(speakers[~(test | val)])),
+            }
+        )
     return folds
 
 
@@ -79,7 +89,7 @@ def stack_frames(S: np.ndarray, k: int) -> np.ndarray:
     """``(n, n_bins, T)`` -> ``(n, T // k, k * n_bins)``: k consecutive frames concatenated per step."""
     n, bins, T = S.shape
     T2 = T // k
-    return S[:, :, :T2 * k].reshape(n, bins, T2, k).transpose(0, 2, 3, 1).reshape(n, T2, k * bins)
+    return S[:, :, : T2 * k].reshape(n, bins, T2, k).transpose(0, 2, 3, 1).reshape(n, T2, k * bins)
 
 
 def clip_waveforms(paths, clip_s: float) -> np.ndarray:
@@ -112,14 +122,21 @@ def emodb_features(kind: str, df: pd.DataFrame | None = None, clip_s: float = EM
     """:func:`frame_features` of the EmoDB rows of ``df`` (default: all), cached on disk per file list."""
     df = emodb_table() if df is None else df
     files = [Path(p).name for p in df["abs_path"]]
-    out = features.cached(f"emodb_{kind}", lambda: {"X": frame_features(clip_waveforms(df["abs_path"], clip_s), kind)},
-                          fingerprint=data.fingerprint("emodb"), files=files, clip_s=clip_s, kind=kind,
-                          version=1)
+    out = features.cached(
+        f"emodb_{kind}",
+        lambda: {"X": frame_features(clip_waveforms(df["abs_path"], clip_s), kind)},
+        fingerprint=data.fingerprint("emodb"),
+        files=files,
+        clip_s=clip_s,
+        kind=kind,
+        version=1,
+    )
     return out["X"]
 
 
-def load_task(corpus: str, kind: str, per_speaker_emotion: int | None = None, clip_s: float | None = None,
-              seed: int = 0) -> dict:
+def load_task(
+    corpus: str, kind: str, per_speaker_emotion: int | None = None, clip_s: float | None = None, seed: int = 0
+) -> dict:
     """Everything a training run needs, for ``corpus`` "emodb" or "iemocap" (user-owned, profile ``full``).
 
     Returns ``X`` (n, frames, dims), ``votes`` (n, c: one-hot for EmoDB, evaluator votes for IEMOCAP),
@@ -131,8 +148,13 @@ def load_task(corpus: str, kind: str, per_speaker_emotion: int | None = None, cl
     if corpus == "emodb":
         df = emodb_table()
         if per_speaker_emotion is not None:
-            df = (df.sample(frac=1.0, random_state=seed).groupby(["speaker", "emotion"]).head(per_speaker_emotion)
-                  .sort_index().reset_index(drop=True))
+            df = (
+                df.sample(frac=1.0, random_state=seed)
+                .groupby(["speaker", "emotion"])
+                .head(per_speaker_emotion)
+                .sort_index()
+                .reset_index(drop=True)
+            )
         X = emodb_features(kind, df, clip_s or EMODB_CLIP_S)
         classes = EMODB_CLASSES
         votes = np.eye(len(classes), dtype=np.float32)[df["label"].to_numpy()]
@@ -149,16 +171,28 @@ def load_task(corpus: str, kind: str, per_speaker_emotion: int | None = None, cl
         val = set(rng.choice(train_dialogs, size=max(1, len(train_dialogs) // 10), replace=False))
         df.loc[df["dialog"].isin(val), "split"] = "val"
         clip = clip_s or 6.0
-        X = features.cached(f"iemocap_{kind}", lambda: {"X": frame_features(clip_waveforms(df["abs_path"], clip),
-                                                                              kind)},
-                            files=df["path"].tolist(), clip_s=clip, kind=kind, version=1)["X"]
+        X = features.cached(
+            f"iemocap_{kind}",
+            lambda: {"X": frame_features(clip_waveforms(df["abs_path"], clip), kind)},
+            files=df["path"].tolist(),
+            clip_s=clip,
+            kind=kind,
+            version=1,
+        )["X"]
         votes = iemocap_votes(df, classes)
         df["label"] = df["label_index"]
         groups = df["dialog"].to_numpy()
     else:
         raise ValueError(f"unknown corpus {corpus!r}: use 'emodb' or 'iemocap'")
-    return {"X": X, "votes": votes, "y": df["label"].to_numpy().astype(int), "split": df["split"].to_numpy(),
-            "groups": groups, "classes": list(classes), "df": df}
+    return {
+        "X": X,
+        "votes": votes,
+        "y": df["label"].to_numpy().astype(int),
+        "split": df["split"].to_numpy(),
+        "groups": groups,
+        "classes": list(classes),
+        "df": df,
+    }
 
 
 # --------------------------------------------------------------------------
@@ -185,11 +219,26 @@ def crema_votes() -> tuple[pd.DataFrame, np.ndarray]:
 # IEMOCAP (user-owned; profile `full`)
 # --------------------------------------------------------------------------
 IEMOCAP_CLASSES = ["anger", "happiness", "sadness", "neutral", "excited", "frustration"]
-IEMOCAP_CODES = {"ang": "anger", "hap": "happiness", "sad": "sadness", "neu": "neutral", "exc": "excited",
-                 "fru": "frustration"}
-_EVALUATOR_WORDS = {"anger": "anger", "happiness": "happiness", "sadness": "sadness", "neutral": "neutral",
-                    "excited": "excited", "frustration": "frustration", "surprise": None, "fear": None,
-                    "disgust": None, "other": None}
+IEMOCAP_CODES = {
+    "ang": "anger",
+    "hap": "happiness",
+    "sad": "sadness",
+    "neu": "neutral",
+    "exc": "excited",
+    "fru": "frustration",
+}
+_EVALUATOR_WORDS = {
+    "anger": "anger",
+    "happiness": "happiness",
+    "sadness": "sadness",
+    "neutral": "neutral",
+    "excited": "excited",
+    "frustration": "frustration",
+    "surprise": None,
+    "fear": None,
+    "disgust": None,
+    "other": None,
+}
 _HEADER = re.compile(r"^\[(\d+(?:\.\d+)?)\s*-\s*(\d+(?:\.\d+)?)\]\s+(\S+)\s+(\S+)\s+\[")
 
 
@@ -201,7 +250,8 @@ def iemocap_root(root: str | Path | None = None) -> Path:
             return cand
     raise data.DataMissingError(
         f"IEMOCAP not found at {base} (looked for Session1/ there and in IEMOCAP_full_release/). IEMOCAP is "
-        f"licensed: request it from https://sail.usc.edu/iemocap/ and unpack it into {data.DATA_ENV}/iemocap.")
+        f"licensed: request it from https://sail.usc.edu/iemocap/ and unpack it into {data.DATA_ENV}/iemocap."
+    )
 
 
 def read_emo_evaluation(path: str | Path, include_self: bool = False) -> list[dict]:
@@ -224,9 +274,15 @@ def read_emo_evaluation(path: str | Path, include_self: bool = False) -> list[di
             m = _HEADER.match(line)
             if not m:
                 raise data.DataError(f"{path}:{number}: malformed utterance header {line[:80]!r}")
-            current = {"utterance": m.group(3), "start_s": float(m.group(1)), "end_s": float(m.group(2)),
-                       "code": m.group(4), "evaluators": 0, "votes_outside": 0.0,
-                       **{f"votes_{c}": 0.0 for c in IEMOCAP_CLASSES}}
+            current = {
+                "utterance": m.group(3),
+                "start_s": float(m.group(1)),
+                "end_s": float(m.group(2)),
+                "code": m.group(4),
+                "evaluators": 0,
+                "votes_outside": 0.0,
+                **{f"votes_{c}": 0.0 for c in IEMOCAP_CLASSES},
+            }
             rows.append(current)
         elif line.startswith("C-"):
             who = line[2:].split(":", 1)[0]
@@ -260,8 +316,9 @@ def read_transcriptions(path: str | Path) -> dict:
     return out
 
 
-def iemocap_manifest(root: str | Path | None = None, include_self: bool = False,
-                     classes: list[str] = IEMOCAP_CLASSES) -> pd.DataFrame:
+def iemocap_manifest(
+    root: str | Path | None = None, include_self: bool = False, classes: list[str] = IEMOCAP_CLASSES
+) -> pd.DataFrame:
     """One row per utterance whose consensus label is one of the six classes.
 
     Columns: session, utterance, path (``SessionN/sentences/wav/<dialog>/<utt>.wav``), abs_path,
@@ -283,9 +340,18 @@ def iemocap_manifest(root: str | Path | None = None, include_self: bool = False,
                 if code is None or code not in classes:
                     continue
                 rel = f"Session{s}/sentences/wav/{dialog}/{r['utterance']}.wav"
-                rows.append({"session": s, "dialog": dialog, **r, "label": code, "path": rel,
-                             "abs_path": str(base / rel), "transcript": transcripts.get(r["utterance"], ""),
-                             "split": "test" if s == 5 else "train"})
+                rows.append(
+                    {
+                        "session": s,
+                        "dialog": dialog,
+                        **r,
+                        "label": code,
+                        "path": rel,
+                        "abs_path": str(base / rel),
+                        "transcript": transcripts.get(r["utterance"], ""),
+                        "split": "test" if s == 5 else "train",
+                    }
+                )
     df = pd.DataFrame(rows)
     if df.empty:
         raise data.DataError(f"{base}: no utterance with one of the classes {classes}")

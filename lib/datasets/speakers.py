@@ -17,6 +17,7 @@
 * :func:`clip_features` / :func:`crop_features` — normalised log-mel spectrograms and MFCC statistics,
   cached on disk once per file list and parameters.
 """
+
 from __future__ import annotations
 
 import os
@@ -36,8 +37,9 @@ SPEECH_COMMANDS_EXTRA = "speech_commands_train_keywords"
 # --------------------------------------------------------------------------
 # Tables: one row per recording with columns abs_path, speaker, text, corpus
 # --------------------------------------------------------------------------
-def speech_commands_speakers(include_train_keywords: bool = True, n_speakers: int | None = None,
-                             seed: int = 0) -> pd.DataFrame:
+def speech_commands_speakers(
+    include_train_keywords: bool = True, n_speakers: int | None = None, seed: int = 0
+) -> pd.DataFrame:
     """Speech Commands clips with a speaker: ``abs_path, path, speaker, text (the word), corpus``.
 
     ``n_speakers`` keeps a random subset of speakers (for small profiles).  ``_silence_`` clips
@@ -48,8 +50,17 @@ def speech_commands_speakers(include_train_keywords: bool = True, n_speakers: in
     for name in names:
         df = data.manifest(name)
         df = df[df["speaker"].fillna("").astype(str) != ""]
-        frames.append(pd.DataFrame({"abs_path": df["abs_path"], "path": df["path"], "speaker": df["speaker"].astype(str),
-                                    "text": df["word"].astype(str), "corpus": name}))
+        frames.append(
+            pd.DataFrame(
+                {
+                    "abs_path": df["abs_path"],
+                    "path": df["path"],
+                    "speaker": df["speaker"].astype(str),
+                    "text": df["word"].astype(str),
+                    "corpus": name,
+                }
+            )
+        )
     out = pd.concat(frames, ignore_index=True)
     if n_speakers is not None:
         keep = _pick(sorted(out["speaker"].unique()), n_speakers, seed)
@@ -78,9 +89,18 @@ def timit_speakers(root: str | os.PathLike) -> pd.DataFrame:
         if f.stem.upper().endswith(".WAV"):  # some copies hold both X.WAV (SPHERE) and X.WAV.wav
             continue
         speaker = parts[-2].upper()
-        rows.append({"abs_path": str(f), "path": rel.as_posix(), "speaker": speaker, "text": f.stem.upper(),
-                     "corpus": "timit", "official_split": parts[-4].lower(), "dialect": parts[-3].upper(),
-                     "sex": speaker[0]})
+        rows.append(
+            {
+                "abs_path": str(f),
+                "path": rel.as_posix(),
+                "speaker": speaker,
+                "text": f.stem.upper(),
+                "corpus": "timit",
+                "official_split": parts[-4].lower(),
+                "dialect": parts[-3].upper(),
+                "sex": speaker[0],
+            }
+        )
     if not rows:
         raise data.DataMissingError(f"{root}: no TIMIT recordings found (expected TRAIN/DR*/SPEAKER/*.WAV)")
     return pd.DataFrame(rows)
@@ -104,8 +124,9 @@ def split_speakers(df: pd.DataFrame, fractions: dict[str, float], seed: int = 0)
     return df
 
 
-def librispeech_crops(n_per_speaker: int, min_s: float = 1.0, max_s: float = 3.0, seed: int = 0,
-                      corpus: str = "mini_librispeech") -> pd.DataFrame:
+def librispeech_crops(
+    n_per_speaker: int, min_s: float = 1.0, max_s: float = 3.0, seed: int = 0, corpus: str = "mini_librispeech"
+) -> pd.DataFrame:
     """Random crops of LibriSpeech utterances: ``n_per_speaker`` per speaker, each from a different
     utterance where possible, length uniform in ``[min_s, max_s]`` (10-ms steps), position uniform.
 
@@ -121,8 +142,16 @@ def librispeech_crops(n_per_speaker: int, min_s: float = 1.0, max_s: float = 3.0
             total = float(u["duration_s"])
             dur = min(round(float(rng.uniform(min_s, max_s)), 2), total)
             start = round(float(rng.uniform(0, max(total - dur, 0))), 2)
-            rows.append({"abs_path": u["abs_path"], "speaker": str(speaker), "text": Path(u["path"]).stem,
-                         "start_s": start, "duration_s": dur, "corpus": corpus})
+            rows.append(
+                {
+                    "abs_path": u["abs_path"],
+                    "speaker": str(speaker),
+                    "text": Path(u["path"]).stem,
+                    "start_s": start,
+                    "duration_s": dur,
+                    "corpus": corpus,
+                }
+            )
     return pd.DataFrame(rows)
 
 
@@ -137,8 +166,9 @@ def _pick(items, n, seed):
 # --------------------------------------------------------------------------
 # Pairs
 # --------------------------------------------------------------------------
-def sample_pairs(speaker, text, n_pairs: int, same_fraction: float = 0.5, seed: int = 0,
-                 different_text: bool = True) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def sample_pairs(
+    speaker, text, n_pairs: int, same_fraction: float = 0.5, seed: int = 0, different_text: bool = True
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Random pairs of recordings ``(i, j, same)``: ``round(n_pairs · same_fraction)`` same-speaker pairs.
 
     Same-speaker pairs pick a speaker uniformly (among those with two usable recordings), then two
@@ -156,8 +186,7 @@ def sample_pairs(speaker, text, n_pairs: int, same_fraction: float = 0.5, seed: 
     n_same = int(round(n_pairs * same_fraction))
     n_diff = n_pairs - n_same
     by_speaker = pd.Series(np.arange(len(speaker))).groupby(speaker).apply(np.asarray).to_dict()
-    usable = [s for s, idx in by_speaker.items()
-              if len(idx) >= 2 and (not different_text or len(set(text[idx])) >= 2)]
+    usable = [s for s, idx in by_speaker.items() if len(idx) >= 2 and (not different_text or len(set(text[idx])) >= 2)]
     if n_same and not usable:
         raise ValueError("no speaker has two recordings (with different text) to form a same-speaker pair")
     if n_diff and len(by_speaker) < 2:
@@ -198,8 +227,14 @@ def _target_candidates(idx: np.ndarray, text: np.ndarray, different_text: bool) 
     return out
 
 
-def distinct_trials(speaker, text, max_targets_per_speaker: int = 50, nontargets_per_target: float = 1.0,
-                    seed: int = 0, different_text: bool = True) -> dict[str, np.ndarray]:
+def distinct_trials(
+    speaker,
+    text,
+    max_targets_per_speaker: int = 50,
+    nontargets_per_target: float = 1.0,
+    seed: int = 0,
+    different_text: bool = True,
+) -> dict[str, np.ndarray]:
     """Verification trials as *distinct* pairs drawn without replacement.
 
     For every speaker with two usable recordings: all its distinct same-speaker pairs (different text),
@@ -252,12 +287,15 @@ def distinct_trials(speaker, text, max_targets_per_speaker: int = 50, nontargets
             got += 1
     if not i_all:
         raise ValueError("no speaker has two recordings (with different text) to form a same-speaker pair")
-    return {"i": np.array(i_all, dtype=np.int64), "j": np.array(j_all, dtype=np.int64),
-            "same": np.array(same_all, dtype=np.int8), "group": np.array(group_all)}
+    return {
+        "i": np.array(i_all, dtype=np.int64),
+        "j": np.array(j_all, dtype=np.int64),
+        "same": np.array(same_all, dtype=np.int8),
+        "group": np.array(group_all),
+    }
 
 
-def trial_concentration(speaker, text, cap: int | None, top: int = 10,
-                        different_text: bool = True) -> dict[str, float]:
+def trial_concentration(speaker, text, cap: int | None, top: int = 10, different_text: bool = True) -> dict[str, float]:
     """How much of the same-speaker pairs the ``top`` most prolific speakers would hold.
 
     ``cap=None``: all distinct same-speaker pairs; otherwise at most ``cap`` per speaker.
@@ -277,8 +315,12 @@ def trial_concentration(speaker, text, cap: int | None, top: int = 10,
         counts.append(n if cap is None else min(n, cap))
     counts = np.sort(np.array(counts))[::-1]
     counts = counts[counts > 0]
-    return {"n_targets": int(counts.sum()), "n_speakers": int(len(counts)),
-            "top_share": float(counts[:top].sum() / counts.sum()), "speaker_share": float(top / len(counts))}
+    return {
+        "n_targets": int(counts.sum()),
+        "n_speakers": int(len(counts)),
+        "top_share": float(counts[:top].sum() / counts.sum()),
+        "speaker_share": float(top / len(counts)),
+    }
 
 
 # --------------------------------------------------------------------------
@@ -291,8 +333,9 @@ def _corpus_fingerprints(df: pd.DataFrame) -> dict:
     return out
 
 
-def clip_features(df: pd.DataFrame, clip_s: float = 1.0, n_mfcc: int = 20, crop: str = "start",
-                  chunk: int = 1000, n_jobs: int = 2) -> dict[str, np.ndarray]:
+def clip_features(
+    df: pd.DataFrame, clip_s: float = 1.0, n_mfcc: int = 20, crop: str = "start", chunk: int = 1000, n_jobs: int = 2
+) -> dict[str, np.ndarray]:
     """Normalised log-mel ``logmel (n, n_mels, frames)`` and MFCC mean+std ``mfcc (n, 2·n_mfcc)`` of
     fixed-length clips (cut/padded to ``clip_s``; ``crop="loudest"`` keeps the loudest window of longer
     recordings).  Cached per file list, corpus fingerprint and parameters."""
@@ -303,7 +346,7 @@ def clip_features(df: pd.DataFrame, clip_s: float = 1.0, n_mfcc: int = 20, crop:
     def compute():
         mels, mfccs = [], []
         for s in range(0, len(paths), chunk):
-            waves = data.load_many(paths[s:s + chunk], sr=params["sr"], n_jobs=n_jobs)
+            waves = data.load_many(paths[s : s + chunk], sr=params["sr"], n_jobs=n_jobs)
             if crop == "loudest":
                 batch = np.stack([features.loudest_window(y, n) for y in waves])
             else:
@@ -313,8 +356,16 @@ def clip_features(df: pd.DataFrame, clip_s: float = 1.0, n_mfcc: int = 20, crop:
         return {"logmel": np.concatenate(mels).astype(np.float32), "mfcc": np.concatenate(mfccs)}
 
     rel = [os.path.relpath(p, data.data_dir()) for p in paths]
-    return features.cached("speakers_clips", compute, files=rel, data=_corpus_fingerprints(df), clip_s=clip_s,
-                           n_mfcc=n_mfcc, crop=crop, params=params)
+    return features.cached(
+        "speakers_clips",
+        compute,
+        files=rel,
+        data=_corpus_fingerprints(df),
+        clip_s=clip_s,
+        n_mfcc=n_mfcc,
+        crop=crop,
+        params=params,
+    )
 
 
 def load_segment(path: str | os.PathLike, start_s: float, duration_s: float, sr: int = 16000) -> np.ndarray:
@@ -322,8 +373,13 @@ def load_segment(path: str | os.PathLike, start_s: float, duration_s: float, sr:
     file = data.resolve_audio(path)
     try:
         info = sf.info(file)
-        y, file_sr = sf.read(file, start=int(start_s * info.samplerate),
-                             frames=int(round(duration_s * info.samplerate)), dtype="float32", always_2d=True)
+        y, file_sr = sf.read(
+            file,
+            start=int(start_s * info.samplerate),
+            frames=int(round(duration_s * info.samplerate)),
+            dtype="float32",
+            always_2d=True,
+        )
     except Exception as exc:
         raise data.AudioError(f"{file}: cannot decode segment ({exc})") from exc
     y = y.mean(axis=1)
@@ -349,11 +405,15 @@ def crop_features(crops: pd.DataFrame, n_mfcc: int = 20, n_jobs: int = 2) -> dic
             waves = list(pool.map(lambda r: load_segment(r[0], r[1], r[2], params["sr"]), rows))
         mels = [siamese.log_mel_normalised(y, params) for y in waves]
         mfcc = np.stack([siamese.mfcc_stats(y, n_mfcc, params) for y in waves])
-        return {"logmel_flat": np.concatenate(mels, axis=1), "lengths": np.array([m.shape[1] for m in mels]),
-                "mfcc": mfcc}
+        return {
+            "logmel_flat": np.concatenate(mels, axis=1),
+            "lengths": np.array([m.shape[1] for m in mels]),
+            "mfcc": mfcc,
+        }
 
     rel = [(os.path.relpath(r[0], data.data_dir()), r[1], r[2]) for r in rows]
-    z = features.cached("speakers_crops", compute, crops=rel, data=_corpus_fingerprints(crops), n_mfcc=n_mfcc,
-                        params=params)
+    z = features.cached(
+        "speakers_crops", compute, crops=rel, data=_corpus_fingerprints(crops), n_mfcc=n_mfcc, params=params
+    )
     bounds = np.r_[0, np.cumsum(z["lengths"])]
     return {"logmel": [z["logmel_flat"][:, a:b] for a, b in zip(bounds[:-1], bounds[1:])], "mfcc": z["mfcc"]}

@@ -15,6 +15,7 @@ as the stand-in for data2vec.
 * :class:`SpeechEmbedding` — Google's ``speech_embedding`` model (96-dim vectors every 80 ms)
   as shipped in ONNX form inside the ``openwakeword==0.4.0`` wheel, run with onnxruntime.
 """
+
 from __future__ import annotations
 
 import importlib.util
@@ -56,8 +57,9 @@ class AudioBranch(nn.Module):
 class TextBranch(nn.Module):
     """Eq. (5): word vectors ``(B, T, in_dim)`` (+ padding mask, True = padding) -> ``h_T (B, d)``."""
 
-    def __init__(self, in_dim: int = 768, d2: int = 100, d: int = 100, layers: int = 5, heads: int = 5,
-                 dropout: float = 0.1):
+    def __init__(
+        self, in_dim: int = 768, d2: int = 100, d: int = 100, layers: int = 5, heads: int = 5, dropout: float = 0.1
+    ):
         super().__init__()
         self.inp = nn.Linear(in_dim, d2)
         layer = nn.TransformerEncoderLayer(d2, heads, dim_feedforward=4 * d2, dropout=dropout, batch_first=True)
@@ -89,9 +91,19 @@ class CLTNet(nn.Module):
     ``"audio+text"``: ``forward(audio, text, text_mask)``.
     """
 
-    def __init__(self, n_classes: int, audio_dim: int | None = None, text_dim: int | None = None,
-                 modalities: str = "audio", d1: int = 300, d2: int = 100, d: int = 100, kernels=(3, 4, 5),
-                 text_layers: int = 5, text_heads: int = 5):
+    def __init__(
+        self,
+        n_classes: int,
+        audio_dim: int | None = None,
+        text_dim: int | None = None,
+        modalities: str = "audio",
+        d1: int = 300,
+        d2: int = 100,
+        d: int = 100,
+        kernels=(3, 4, 5),
+        text_layers: int = 5,
+        text_heads: int = 5,
+    ):
         super().__init__()
         if modalities not in {"audio", "text", "audio+text"}:
             raise ValueError(f"modalities must be 'audio', 'text' or 'audio+text', got {modalities!r}")
@@ -125,8 +137,9 @@ class PooledMLP(nn.Module):
 
     def __init__(self, in_dim: int, n_classes: int, hidden: int = 256, dropout: float = 0.3):
         super().__init__()
-        self.net = nn.Sequential(nn.Linear(2 * in_dim, hidden), nn.ReLU(), nn.Dropout(dropout),
-                                 nn.Linear(hidden, n_classes))
+        self.net = nn.Sequential(
+            nn.Linear(2 * in_dim, hidden), nn.ReLU(), nn.Dropout(dropout), nn.Linear(hidden, n_classes)
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(torch.cat([x.mean(dim=1), x.std(dim=1)], dim=1))
@@ -141,14 +154,27 @@ def kl_loss(logits: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
 
 
 def _loader(X, Y, batch_size, shuffle, seed):
-    ds = torch.utils.data.TensorDataset(torch.as_tensor(X, dtype=torch.float32),
-                                        torch.as_tensor(Y, dtype=torch.float32))
+    ds = torch.utils.data.TensorDataset(
+        torch.as_tensor(X, dtype=torch.float32), torch.as_tensor(Y, dtype=torch.float32)
+    )
     g = torch.Generator().manual_seed(seed)
     return torch.utils.data.DataLoader(ds, batch_size=batch_size, shuffle=shuffle, generator=g)
 
 
-def train(model: nn.Module, X, Y, X_val, Y_val, epochs: int = 30, patience: int = 10, lr: float = 1e-3,
-          weight_decay: float = 1e-5, batch_size: int = 64, seed: int = 0, log=None) -> list[dict]:
+def train(
+    model: nn.Module,
+    X,
+    Y,
+    X_val,
+    Y_val,
+    epochs: int = 30,
+    patience: int = 10,
+    lr: float = 1e-3,
+    weight_decay: float = 1e-5,
+    batch_size: int = 64,
+    seed: int = 0,
+    log=None,
+) -> list[dict]:
     """Train on label distributions ``Y`` with :func:`kl_loss` (the paper's settings as defaults).
 
     Keeps the weights of the epoch with the lowest validation loss and stops after ``patience``
@@ -159,8 +185,16 @@ def train(model: nn.Module, X, Y, X_val, Y_val, epochs: int = 30, patience: int 
         raise ValueError(f"Y must be (n, n_classes) label distributions matching X, got {Y.shape} for {len(X)}")
     training.set_seed(seed)
     opt = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    return training.fit(model, _loader(X, Y, batch_size, True, seed), _loader(X_val, Y_val, 256, False, seed),
-                        lambda m, b: kl_loss(m(b[0]), b[1]), opt, epochs, patience=patience, log=log)
+    return training.fit(
+        model,
+        _loader(X, Y, batch_size, True, seed),
+        _loader(X_val, Y_val, 256, False, seed),
+        lambda m, b: kl_loss(m(b[0]), b[1]),
+        opt,
+        epochs,
+        patience=patience,
+        log=log,
+    )
 
 
 def predict_proba(model: nn.Module, X, batch_size: int = 256) -> np.ndarray:
@@ -174,7 +208,7 @@ def embed(model: CLTNet, X, batch_size: int = 256) -> np.ndarray:
     """Utterance embeddings ``h`` (``(n, d)``) of a trained audio CLTNet."""
     model.eval()
     X = torch.as_tensor(np.asarray(X, np.float32))
-    return torch.cat([model.representation(X[i:i + batch_size]) for i in range(0, len(X), batch_size)]).numpy()
+    return torch.cat([model.representation(X[i : i + batch_size]) for i in range(0, len(X), batch_size)]).numpy()
 
 
 # --------------------------------------------------------------------------
@@ -184,8 +218,10 @@ def openwakeword_model_dir() -> Path:
     """Folder of the ONNX models bundled in the openwakeword wheel (found without importing the package)."""
     spec = importlib.util.find_spec("openwakeword")
     if spec is None or not spec.submodule_search_locations:
-        raise ImportError("the pretrained speech embedding needs `openwakeword==0.4.0` and `onnxruntime` "
-                          "(pip install openwakeword==0.4.0 onnxruntime)")
+        raise ImportError(
+            "the pretrained speech embedding needs `openwakeword==0.4.0` and `onnxruntime` "
+            "(pip install openwakeword==0.4.0 onnxruntime)"
+        )
     folder = Path(list(spec.submodule_search_locations)[0]) / "resources" / "models"
     for name in ("melspectrogram.onnx", "embedding_model.onnx"):
         if not (folder / name).is_file():
@@ -210,8 +246,7 @@ class SpeechEmbedding:
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = opts.inter_op_num_threads = threads
         self.mel = ort.InferenceSession(str(folder / "melspectrogram.onnx"), opts, providers=["CPUExecutionProvider"])
-        self.emb = ort.InferenceSession(str(folder / "embedding_model.onnx"), opts,
-                                        providers=["CPUExecutionProvider"])
+        self.emb = ort.InferenceSession(str(folder / "embedding_model.onnx"), opts, providers=["CPUExecutionProvider"])
 
     def melspectrogram(self, waves) -> np.ndarray:
         x = np.atleast_2d(np.asarray(waves, np.float32))
@@ -225,8 +260,12 @@ class SpeechEmbedding:
         if frames < self.window:
             raise ValueError(f"clips give {frames} mel frames; the embedding needs at least {self.window} (~0.8 s)")
         starts = range(0, frames - self.window + 1, self.step)
-        windows = np.stack([mel[:, s:s + self.window] for s in starts], axis=1)  # (n, w, 76, 32)
+        windows = np.stack([mel[:, s : s + self.window] for s in starts], axis=1)  # (n, w, 76, 32)
         flat = windows.reshape(-1, self.window, mel.shape[2], 1)
-        out = np.concatenate([self.emb.run(None, {"input_1": flat[i:i + batch]})[0].reshape(-1, self.dim)
-                              for i in range(0, len(flat), batch)])
+        out = np.concatenate(
+            [
+                self.emb.run(None, {"input_1": flat[i : i + batch]})[0].reshape(-1, self.dim)
+                for i in range(0, len(flat), batch)
+            ]
+        )
         return out.reshape(n, len(starts), self.dim).astype(np.float32)

@@ -24,6 +24,7 @@ For unseen recordings, with the embedder shipped in ``book/models/`` (no trainin
     score = siamese.score_pairs(E[[0]], E[[1]])     # higher = more likely the same speaker
     scores, same = siamese.verify([("a.wav", "b.flac")])   # with the stored validation threshold
 """
+
 from __future__ import annotations
 
 import os
@@ -53,8 +54,9 @@ def log_mel_normalised(y, params: dict | None = None) -> np.ndarray:
     ``params["norm"] = "band"`` adds :func:`band_normalise` (per-band normalisation over time).
     """
     p = {**FEATURE_PARAMS, **(params or {})}
-    S = features.log_mel(y, sr=p["sr"], n_fft=p["n_fft"], hop_length=p["hop_length"],
-                         win_length=p["win_length"], n_mels=p["n_mels"])
+    S = features.log_mel(
+        y, sr=p["sr"], n_fft=p["n_fft"], hop_length=p["hop_length"], win_length=p["win_length"], n_mels=p["n_mels"]
+    )
     out = features.per_clip_normalize(S[None])[0] if S.ndim == 2 else features.per_clip_normalize(S)
     if p.get("norm", "clip") == "band":
         out = band_normalise(out)
@@ -74,8 +76,15 @@ def band_normalise(X: np.ndarray, eps: float = 1e-6) -> np.ndarray:
 def mfcc_stats(y, n_mfcc: int = 20, params: dict | None = None) -> np.ndarray:
     """Mean and standard deviation over time of ``n_mfcc`` MFCCs: ``(..., 2 * n_mfcc)``."""
     p = {**FEATURE_PARAMS, **(params or {})}
-    M = features.mfcc(y, sr=p["sr"], n_mfcc=n_mfcc, n_fft=p["n_fft"], hop_length=p["hop_length"],
-                      win_length=p["win_length"], n_mels=p["n_mels"])
+    M = features.mfcc(
+        y,
+        sr=p["sr"],
+        n_mfcc=n_mfcc,
+        n_fft=p["n_fft"],
+        hop_length=p["hop_length"],
+        win_length=p["win_length"],
+        n_mels=p["n_mels"],
+    )
     return np.concatenate([M.mean(axis=-1), M.std(axis=-1)], axis=-1).astype(np.float32)
 
 
@@ -100,16 +109,32 @@ class Embedder(nn.Module):
     until training has shrunk the embedding.
     """
 
-    def __init__(self, n_mels: int = 40, emb_dim: int = 128, channels: Sequence[int] = (16, 32, 64),
-                 rnn_hidden: int = 128, dropout: float = 0.1, scale_embedding: bool = True):
+    def __init__(
+        self,
+        n_mels: int = 40,
+        emb_dim: int = 128,
+        channels: Sequence[int] = (16, 32, 64),
+        rnn_hidden: int = 128,
+        dropout: float = 0.1,
+        scale_embedding: bool = True,
+    ):
         super().__init__()
-        self.config = {"n_mels": n_mels, "emb_dim": emb_dim, "channels": list(channels),
-                       "rnn_hidden": rnn_hidden, "dropout": dropout, "scale_embedding": scale_embedding}
+        self.config = {
+            "n_mels": n_mels,
+            "emb_dim": emb_dim,
+            "channels": list(channels),
+            "rnn_hidden": rnn_hidden,
+            "dropout": dropout,
+            "scale_embedding": scale_embedding,
+        }
         blocks, c_in, freq_out = [], 1, n_mels
         for k, c_out in enumerate(channels):
             stride = 2 if k == 0 else 1
-            blocks += [nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False), nn.BatchNorm2d(c_out),
-                       nn.ReLU()]
+            blocks += [
+                nn.Conv2d(c_in, c_out, 3, stride=stride, padding=1, bias=False),
+                nn.BatchNorm2d(c_out),
+                nn.ReLU(),
+            ]
             if k > 0:
                 blocks.append(nn.MaxPool2d(2))
             freq_out = (freq_out - 1) // 2 + 1 if k == 0 else freq_out // 2
@@ -126,9 +151,9 @@ class Embedder(nn.Module):
             x = x.unsqueeze(1)
         if x.dim() != 4 or x.shape[2] != self.config["n_mels"]:
             raise ValueError(f"expected (batch, {self.config['n_mels']}, frames) features, got {tuple(x.shape)}")
-        h = self.cnn(x)                                   # (B, C, F', T')
-        h = h.flatten(1, 2).transpose(1, 2)               # (B, T', C·F')
-        _, last = self.rnn(h)                             # (2, B, H): final state of each direction
+        h = self.cnn(x)  # (B, C, F', T')
+        h = h.flatten(1, 2).transpose(1, 2)  # (B, T', C·F')
+        _, last = self.rnn(h)  # (2, B, H): final state of each direction
         h = torch.cat([last[0], last[1]], dim=1)
         return self.norm(self.linear(self.dropout(h))) * self.scale
 
@@ -146,12 +171,20 @@ class XVector(nn.Module):
     def __init__(self, n_mels: int = 40, channels: int = 128, pooled: int = 384, emb_dim: int = 128):
         super().__init__()
         self.config = {"n_mels": n_mels, "channels": channels, "pooled": pooled, "emb_dim": emb_dim}
-        spec = [(n_mels, channels, 5, 1), (channels, channels, 3, 2), (channels, channels, 3, 3),
-                (channels, channels, 1, 1), (channels, pooled, 1, 1)]
+        spec = [
+            (n_mels, channels, 5, 1),
+            (channels, channels, 3, 2),
+            (channels, channels, 3, 3),
+            (channels, channels, 1, 1),
+            (channels, pooled, 1, 1),
+        ]
         layers = []
         for c_in, c_out, k, d in spec:
-            layers += [nn.Conv1d(c_in, c_out, k, dilation=d, padding=d * (k - 1) // 2, bias=False),
-                       nn.BatchNorm1d(c_out), nn.ReLU()]
+            layers += [
+                nn.Conv1d(c_in, c_out, k, dilation=d, padding=d * (k - 1) // 2, bias=False),
+                nn.BatchNorm1d(c_out),
+                nn.ReLU(),
+            ]
         self.frames = nn.Sequential(*layers)
         self.linear = nn.Linear(2 * pooled, emb_dim)
         self.norm = nn.BatchNorm1d(emb_dim)
@@ -161,7 +194,7 @@ class XVector(nn.Module):
             x = x.squeeze(1)
         if x.dim() != 3 or x.shape[1] != self.config["n_mels"]:
             raise ValueError(f"expected (batch, {self.config['n_mels']}, frames) features, got {tuple(x.shape)}")
-        h = self.frames(x).float()                         # (B, pooled, T)
+        h = self.frames(x).float()  # (B, pooled, T)
         stats = torch.cat([h.mean(dim=2), torch.sqrt(h.var(dim=2, unbiased=False) + 1e-5)], dim=1)
         return self.norm(self.linear(stats))
 
@@ -194,13 +227,16 @@ class AMSoftmaxClassifier(nn.Module):
 
 def am_softmax_loss_fn(bf16: bool = False):
     """``loss_fn(model, batch)`` for :func:`lib.models.training.fit`: additive-margin softmax cross-entropy."""
+
     def loss_fn(model, batch):
         x, y = batch
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             cos = model.cosine(x)
         onehot = F.one_hot(y, cos.shape[1]).to(cos.dtype)
         return F.cross_entropy(model.scale * (cos.float() - model.margin * onehot), y)
+
     return loss_fn
+
 
 # --------------------------------------------------------------------------
 # Loss and scores
@@ -271,8 +307,15 @@ class ClipBatches:
     permutations, so that the baseline can see exactly as many clips as the Siamese network.
     """
 
-    def __init__(self, X: np.ndarray, y: np.ndarray, batch_size: int = 128, seed: int = 0, shuffle: bool = True,
-                 n_per_epoch: int | None = None):
+    def __init__(
+        self,
+        X: np.ndarray,
+        y: np.ndarray,
+        batch_size: int = 128,
+        seed: int = 0,
+        shuffle: bool = True,
+        n_per_epoch: int | None = None,
+    ):
         self.X = torch.from_numpy(np.ascontiguousarray(X, dtype=np.float32))
         self.y = torch.as_tensor(np.asarray(y), dtype=torch.long)
         self.batch_size, self.shuffle = batch_size, shuffle
@@ -283,11 +326,11 @@ class ClipBatches:
         n = len(self.y)
         if self.shuffle:
             reps = int(np.ceil(self.n_per_epoch / n))
-            order = np.concatenate([self.rng.permutation(n) for _ in range(reps)])[:self.n_per_epoch]
+            order = np.concatenate([self.rng.permutation(n) for _ in range(reps)])[: self.n_per_epoch]
         else:
             order = np.resize(np.arange(n), self.n_per_epoch)
         for s in range(0, len(order), self.batch_size):
-            k = torch.as_tensor(order[s:s + self.batch_size])
+            k = torch.as_tensor(order[s : s + self.batch_size])
             if len(k) < 2:
                 continue
             yield self.X[k], self.y[k]
@@ -299,12 +342,14 @@ def siamese_loss_fn(margin: float = 1.0, bf16: bool = False):
     ``bf16=True`` runs the forward pass under CPU bfloat16 autocast (weights, loss and optimiser
     stay float32); the chapter checks that this leaves the EER unchanged before using it.
     """
+
     def loss_fn(model, batch):
         x1, x2, same = batch
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
             e = model(torch.cat([x1, x2]))
         e = e.float()
-        return contrastive_loss(e[:len(x1)], e[len(x1):], same, margin)
+        return contrastive_loss(e[: len(x1)], e[len(x1) :], same, margin)
+
     return loss_fn
 
 
@@ -323,7 +368,7 @@ def embed(model: nn.Module, X, batch_size: int = 256) -> np.ndarray:
     X = torch.as_tensor(np.asarray(X, dtype=np.float32))
     if len(X) == 0:
         return np.zeros((0, net.config["emb_dim"]), dtype=np.float32)
-    return torch.cat([net(X[s:s + batch_size]) for s in range(0, len(X), batch_size)]).numpy()
+    return torch.cat([net(X[s : s + batch_size]) for s in range(0, len(X), batch_size)]).numpy()
 
 
 @torch.no_grad()
@@ -358,18 +403,19 @@ class PairValidation:
     and ``metrics`` as its ``metrics``: each epoch then also records ``val_eer`` and ``val_auc_error``.
     """
 
-    def __init__(self, X: np.ndarray, trials: dict, criterion: str = "contrastive", margin: float = 1.0,
-                 score: str = "euclidean"):
+    def __init__(
+        self, X: np.ndarray, trials: dict, criterion: str = "contrastive", margin: float = 1.0, score: str = "euclidean"
+    ):
         if criterion not in ("contrastive", "ranking"):
             raise ValueError(f"criterion must be 'contrastive' or 'ranking', got {criterion!r}")
         if score not in ("euclidean", "cosine"):
             raise ValueError(f"score must be 'euclidean' or 'cosine', got {score!r}")
         rows, inverse = np.unique(np.r_[trials["i"], trials["j"]], return_inverse=True)
         self.X = np.ascontiguousarray(X[rows], dtype=np.float32)
-        self.a, self.b = inverse[:len(trials["i"])], inverse[len(trials["i"]):]
+        self.a, self.b = inverse[: len(trials["i"])], inverse[len(trials["i"]) :]
         self.same = np.asarray(trials["same"]).astype(int)
         self.criterion, self.margin, self.score = criterion, margin, score
-        self.loader = [None]      # one "batch": the whole validation set
+        self.loader = [None]  # one "batch": the whole validation set
         self.last: dict = {}
 
     def loss(self, model: nn.Module, batch=None) -> torch.Tensor:
@@ -382,16 +428,16 @@ class PairValidation:
         auc_error = 1.0 - float(roc_auc_score(self.same, scores))
         self.last = {"val_eer": metrics.eer(self.same, scores), "val_auc_error": auc_error}
         if self.criterion == "contrastive":
-            return contrastive_loss(torch.from_numpy(E[self.a]), torch.from_numpy(E[self.b]),
-                                    torch.from_numpy(self.same), self.margin)
+            return contrastive_loss(
+                torch.from_numpy(E[self.a]), torch.from_numpy(E[self.b]), torch.from_numpy(self.same), self.margin
+            )
         return torch.tensor(auc_error)
 
     def metrics(self, model: nn.Module) -> dict:
         return dict(self.last)
 
 
-def _fit(model, loader, loss_fn, val: PairValidation, lr: float, lr_step: int, max_epochs: int,
-         patience: int) -> dict:
+def _fit(model, loader, loss_fn, val: PairValidation, lr: float, lr_step: int, max_epochs: int, patience: int) -> dict:
     import time
 
     from lib.models import training
@@ -399,18 +445,50 @@ def _fit(model, loader, loss_fn, val: PairValidation, lr: float, lr_step: int, m
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=lr_step, gamma=0.5)
     t0 = time.perf_counter()
-    history = training.fit(model, loader, val.loader, loss_fn, opt, max_epochs, scheduler=sched,
-                           patience=patience, metrics=val.metrics, log=None, val_loss_fn=val.loss)
+    history = training.fit(
+        model,
+        loader,
+        val.loader,
+        loss_fn,
+        opt,
+        max_epochs,
+        scheduler=sched,
+        patience=patience,
+        metrics=val.metrics,
+        log=None,
+        val_loss_fn=val.loss,
+    )
     seconds = time.perf_counter() - t0
     best = int(np.argmin([h["val_loss"] for h in history]))
-    return {"model": model, "history": history, "best_epoch": best + 1, "epochs_run": len(history),
-            "stopped_early": len(history) < max_epochs, "seconds": seconds}
+    return {
+        "model": model,
+        "history": history,
+        "best_epoch": best + 1,
+        "epochs_run": len(history),
+        "stopped_early": len(history) < max_epochs,
+        "seconds": seconds,
+    }
 
 
-def train_siamese(X: np.ndarray, train_rows: np.ndarray, speaker, text, val: PairValidation, *, seed: int,
-                  max_epochs: int, pairs_per_epoch: int, lr_step: int, patience: int, batch_size: int = 64,
-                  lr: float = 1e-3, margin: float = 1.0, same_fraction: float = 0.5, bf16: bool = False,
-                  **embedder_kwargs) -> dict:
+def train_siamese(
+    X: np.ndarray,
+    train_rows: np.ndarray,
+    speaker,
+    text,
+    val: PairValidation,
+    *,
+    seed: int,
+    max_epochs: int,
+    pairs_per_epoch: int,
+    lr_step: int,
+    patience: int,
+    batch_size: int = 64,
+    lr: float = 1e-3,
+    margin: float = 1.0,
+    same_fraction: float = 0.5,
+    bf16: bool = False,
+    **embedder_kwargs,
+) -> dict:
     """Train an :class:`Embedder` with the contrastive loss until the validation criterion stops improving.
 
     Every epoch draws ``pairs_per_epoch`` fresh training pairs (:func:`lib.datasets.speakers.sample_pairs`,
@@ -438,9 +516,23 @@ def train_siamese(X: np.ndarray, train_rows: np.ndarray, speaker, text, val: Pai
     return out
 
 
-def train_xvector(X: np.ndarray, train_rows: np.ndarray, labels, val: PairValidation, *, seed: int,
-                  max_epochs: int, lr_step: int, patience: int, batch_size: int = 128, lr: float = 1e-3,
-                  bf16: bool = False, scale: float = 30.0, margin: float = 0.2, **xvector_kwargs) -> dict:
+def train_xvector(
+    X: np.ndarray,
+    train_rows: np.ndarray,
+    labels,
+    val: PairValidation,
+    *,
+    seed: int,
+    max_epochs: int,
+    lr_step: int,
+    patience: int,
+    batch_size: int = 128,
+    lr: float = 1e-3,
+    bf16: bool = False,
+    scale: float = 30.0,
+    margin: float = 0.2,
+    **xvector_kwargs,
+) -> dict:
     """Train an :class:`AMSoftmaxClassifier` over the training speakers (one epoch = every training clip
     once), selecting the epoch on the validation speakers' trials (``val`` with ``criterion="ranking"``)."""
     from lib.models import training
@@ -474,8 +566,16 @@ def save(model: nn.Module, path: str | os.PathLike, feature_params: dict | None 
     net = _embedder(model)
     kind = "xvector" if isinstance(net, XVector) else "siamese"
     state = {k: v.detach().clone() for k, v in net.state_dict().items()}
-    torch.save({"kind": kind, "config": net.config, "state_dict": state,
-                "feature_params": {**FEATURE_PARAMS, "norm": "clip", **(feature_params or {})}, "meta": meta}, path)
+    torch.save(
+        {
+            "kind": kind,
+            "config": net.config,
+            "state_dict": state,
+            "feature_params": {**FEATURE_PARAMS, "norm": "clip", **(feature_params or {})},
+            "meta": meta,
+        },
+        path,
+    )
     return path
 
 
@@ -496,8 +596,12 @@ def load(path: str | os.PathLike) -> tuple[nn.Module, dict]:
     return model, ckpt
 
 
-def embed_files(paths: Sequence[str | os.PathLike], model_path: str | os.PathLike | None = None,
-                max_seconds: float | None = None, batch_size: int = 64) -> np.ndarray:
+def embed_files(
+    paths: Sequence[str | os.PathLike],
+    model_path: str | os.PathLike | None = None,
+    max_seconds: float | None = None,
+    batch_size: int = 64,
+) -> np.ndarray:
     """Speaker embeddings of audio files: one row per file, ``(len(paths), emb_dim)``.
 
     ``model_path`` defaults to the embedder shipped with the book, :data:`DEFAULT_MODEL`
@@ -517,8 +621,10 @@ def embed_files(paths: Sequence[str | os.PathLike], model_path: str | os.PathLik
 
     path = Path(model_path) if model_path is not None else DEFAULT_MODEL
     if model_path is None and not path.is_file():
-        raise FileNotFoundError(f"{path}: the shipped embedder is missing; run the chapter "
-                                "chapters/02_siamese_speakers.py with --profile book to write it")
+        raise FileNotFoundError(
+            f"{path}: the shipped embedder is missing; run the chapter "
+            "chapters/02_siamese_speakers.py with --profile book to write it"
+        )
     model, ckpt = load(path)
     p = ckpt["feature_params"]
     min_len = max(int(round(float(ckpt["meta"].get("clip_s") or 0) * p["sr"])), p["sr"] // 10)
@@ -533,8 +639,9 @@ def embed_files(paths: Sequence[str | os.PathLike], model_path: str | os.PathLik
     return embed_ragged(model, feats, batch_size)
 
 
-def verify(pairs: Sequence[tuple], model_path: str | os.PathLike | None = None,
-           threshold: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+def verify(
+    pairs: Sequence[tuple], model_path: str | os.PathLike | None = None, threshold: float | None = None
+) -> tuple[np.ndarray, np.ndarray]:
     """Score ``[(path_a, path_b), ...]`` and decide "same speaker" when ``score >= threshold``.
 
     Returns ``(scores, decisions)``.  ``threshold`` defaults to the one stored with the model (chosen
