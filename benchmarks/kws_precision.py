@@ -1,7 +1,7 @@
 """Keyword-spotting training speed: float32 against mixed_bfloat16 for the CNN, CRNN and autoencoder.
 
-    cd /work/main && export AUDIO_REPRO_DATA=/work/shared/data PYTHONHASHSEED=0 && \\
-        flock /tmp/heavy.lock .venv/bin/python benchmarks/kws_precision.py [--n-train 4000]
+    export AUDIO_REPRO_DATA=../shared/data PYTHONHASHSEED=0
+    .venv/bin/python benchmarks/kws_precision.py [--n-train 4000]     # on an idle machine
 
 Each model is trained on the same fixed, stratified subset of the chapter's training clips
 (real features, the chapter's cache), batch 64, for a fixed number of epochs (no early

