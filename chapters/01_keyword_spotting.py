@@ -44,7 +44,7 @@ SIZES = {
     "smoke": dict(n_seeds=1, fraction=0.06, eval_per_class=12, cnn_cap=2, crnn_cap=2, ae_cap=2, ae_patience=1,
                   svm_subset=300, sweep=[0.5], sweep_models=["crnn"], libri_train=40, libri_test=20,
                   ablation_models=["cnn", "crnn"], ship_models=False),
-    "book": dict(n_seeds=3, fraction=1.0, eval_per_class=None, cnn_cap=40, crnn_cap=40, ae_cap=8, ae_patience=2,
+    "book": dict(n_seeds=3, fraction=1.0, eval_per_class=None, cnn_cap=40, crnn_cap=40, ae_cap=30, ae_patience=2,
                  svm_subset=1500, sweep=[0.125, 0.25, 0.5], sweep_models=["crnn"], libri_train=1000,
                  libri_test=300, ablation_models=["crnn"], ship_models=True),
     "full": dict(n_seeds=5, fraction=1.0, eval_per_class=None, cnn_cap=60, crnn_cap=60, ae_cap=100, ae_patience=5,
