@@ -12,422 +12,81 @@
 
 # %% [markdown]
 # # Triple-header cross-entropy for rare acoustic events
+
+# %% [markdown]
+# ```{glue:md} result_box
+# :format: myst
+# ```
+
+# %% [markdown]
+# The paper [P2] detects three rare sound events — a dog barking, a baby crying, a gun shot —
+# against a much larger background class.  Instead of only weighting the rare classes in the loss,
+# it first learns an *embedding* on the unit sphere in which every class is split into clusters of
+# roughly the size of the smallest class, so that the background cannot swamp the rare events
+# locally.  The loss, *triple-header cross-entropy*, is a soft-max over the cluster centroids that
+# pulls a clip towards its own cluster, less strongly towards the other clusters of its class, and
+# away from the clusters of other classes.  A sigmoid detector with a class-weighted loss sits on
+# top (*Proposed1*: embedding frozen; *Proposed2*: then fine-tuned end to end).  The comparison is
+# the same network trained with the weighted loss alone (*Baseline*), by equal error rate (EER) on
+# AudioSet, for an LSTM and a CNN, at two training ratios.  The paper also argues that its loss is
+# cheaper than the quintuplet hinge loss it replaces (linear instead of quadratic in the training set).
 #
-# **The paper** (`002_d70b5dcd2a6dba8c`) tackles detection of three rare sound events — a dog
-# barking, a baby crying, a gun shot — against a much larger background class.  Instead of only
-# weighting the rare classes in the loss, it first learns an *embedding* on the unit sphere in
-# which every class is split into clusters of roughly the size of the smallest class, so that the
-# large background class cannot swamp the rare ones locally.  The embedding is learned with a
-# loss the authors call *triple-header cross-entropy*: a soft-max over cluster centroids in which
-# a sample is pushed towards its own cluster, less strongly towards the other clusters of its
-# class, and away from the clusters of other classes.  A sigmoid detector trained with a
-# class-weighted binary cross-entropy then sits on top (*Proposed1*: embedding frozen;
-# *Proposed2*: then fine-tuned end to end).  The authors compare it with the same networks
-# trained with the weighted loss alone (*Baseline*) and report equal error rates (EER) on
-# AudioSet clips, for an LSTM and a CNN, at two training ratios.  They also argue the loss is
-# cheaper than the quintuplet-sampling hinge loss of Huang et al. (quadratic in the number of
-# training samples, versus linear).
-#
-# **What this chapter does**: the method and both experiments in PyTorch, on the rare-event
-# collection of this book's data mirror (UrbanSound8K, Donate-a-Cry, ESC-50 and SESA — *not*
-# AudioSet, which the mirror does not hold), plus the toy example of the paper's Fig. 1 and a
-# measurement of the efficiency claim.
-#
-# What to look for:
-#
-# * **the data traps first**: baby cries were recorded at 8 kHz, everything else at 16 kHz, so
-#   bandwidth alone identifies them.  Resampling every clip to 8 kHz is not enough (a classifier on
-#   bandwidth descriptors still tells the recordings apart); keeping only the band below 3.5 kHz is,
-#   and we *show* both.  Slices of one recording never go to two splits.
-# * **Table 1 and Table 2** with the paper's EERs beside ours (mean ± std over seeds);
-# * **DET curves** (the paper's Fig. 3 and 4);
-# * **time per epoch** of the two embedding losses as the training set grows, with fitted growth orders.
-#
-# The run's size is set by `profile`; the `book` profile is far smaller than the paper's
-# experiment (shorter clips, fewer clips, far fewer epochs — all listed in the closing note), so
-# the absolute EERs are not expected to match.
+# We test those claims on the rare-event collection of this book's data mirror (UrbanSound8K,
+# Donate-a-Cry, ESC-50 and SESA — AudioSet is not in the mirror), with every clip tested once by
+# five-fold cross-validation over source recordings, three training seeds per fold, and every model
+# trained until its validation loss stops improving.
 
 # %% tags=["parameters"]
 profile = "smoke"  # smoke | book | full
-data_dir = None  # folder with one sub-folder per corpus (None means the AUDIO_REPRO_DATA setting)
-seed = 0  # first seed; the profile decides how many consecutive seeds run
-output_dir = None  # where results.json goes; the runner sets it
+data_dir = None  # folder with one sub-folder per corpus (None: the data setting of lib.data)
+seed = 0  # first training seed; the book uses seed, seed+1, seed+2
+output_dir = None  # where results.json and the shipped model go; the runner sets it
 
-# %%
-import os
-
-if data_dir:
-    os.environ["AUDIO_REPRO_DATA"] = str(data_dir)
-
+# %% tags=["remove-cell"]
 import time
-import warnings
 
 import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
-import torch
 from IPython.display import Markdown, display
+from joblib import Parallel, delayed
 
-from lib import data, metrics, report
+from lib import chapter, features, metrics, report
 from lib.datasets import events as ev
 from lib.models import training
 from lib.models import triple_header as th
 
-sns.set_theme(style="whitegrid", context="notebook")
-# One intra-op thread: these networks' small matrices gain little from a second thread, and on a shared
-# machine two threads per process were 3-10x slower than one (measured while writing this chapter).
-training.set_threads(1)
-
-# %% [markdown]
-# Sizes per profile.  `full` is the paper's own schedule (N = 5 clustering rounds of 30 epochs,
-# the last one 150; detectors trained until the validation loss stops improving for 10 epochs) on
-# the whole clips (10 s, as the paper's AudioSet clips); `book` keeps the method and shrinks
-# clip length, training-set size and epochs so that the chapter runs in minutes on two CPU
-# cores; `smoke` only checks that every cell runs.
-
-# %%
+# Only sizes, caps, seeds and folds differ between profiles, never the code path.  Caps are upper
+# bounds that early stopping (patience on the validation loss) should reach first; the chapter
+# reports how often a cap was reached.
 SIZES = {
-    #          seconds of audio per clip, max clips per ratio part (None: all), clustering rounds, ...
-    "smoke": dict(crop_s=0.5, unit1=2, unit2=1, val_unit=1, test_per_class=10, seeds=1, rounds=1,
-                  embed_epochs=(1,), detector_head_epochs=5, p2_epochs=1, baseline_epochs=2, patience=10,
-                  toy_n=300, toy_epochs=(2, 2), scaling_sizes=(200, 400, 800), repeats=1, bw_baby=15, bw_other=20,
-                  all_features=False),
-    "book": dict(crop_s=0.5, unit1=None, unit2=30, val_unit=12, test_per_class=None, seeds=3, rounds=2,
-                 embed_epochs=(4, 6), detector_head_epochs=100, p2_epochs=6, baseline_epochs=15, patience=10,
-                 toy_n=1000, toy_epochs=(15, 15, 30), scaling_sizes=(500, 1000, 2000, 4000, 8000), repeats=2,
-                 bw_baby=None, bw_other=300, all_features=True),
-    "full": dict(crop_s=10.0, unit1=None, unit2=None, val_unit=None, test_per_class=None, seeds=3, rounds=5,
-                 embed_epochs=(30, 30, 30, 30, 150), detector_head_epochs=500, p2_epochs=500, baseline_epochs=500,
-                 patience=10, toy_n=1000, toy_epochs=(30, 30, 30, 30, 150),
-                 scaling_sizes=(1000, 2000, 4000, 8000, 16000, 32000), repeats=3, bw_baby=None, bw_other=1000,
-                 all_features=True),
-}[profile]
-SEEDS = [seed + i for i in range(SIZES["seeds"])]
-BETA, BETA_PRIME, ALPHA_INIT, LR, BATCH = 0.0, 5.0, 10.0, 1e-3, 64
-run = report.Run("03_triple_header_events", {"profile": profile, "seed": seed, **SIZES, "beta": BETA,
-                                             "beta_prime": BETA_PRIME, "alpha_init": ALPHA_INIT, "lr": LR,
-                                             "batch_size": BATCH}, output_dir)
-print("data directory:", data.data_dir(), "| seeds:", SEEDS)
-
-# %% [markdown]
-# ## The data: four corpora, one split by source recording
-#
-# The paper's AudioSet set held 36 K background clips and 13.4 K, 2.3 K and 4.1 K clips of dog
-# barking, baby crying and gun shots.  Ours is about ten times smaller: UrbanSound8K (dog bark,
-# gun shot, and eight other urban classes as background), Donate-a-Cry (baby cries), ESC-50 and
-# SESA (more cries, barks, shots, and background including explosions — hard negatives for gun
-# shots).  The split is 70 / 20 / 10 % of the *source recordings* (UrbanSound8K's Freesound id,
-# the first number of the file name; the manifest's group id for ESC-50 and SESA; the uploader's
-# id for Donate-a-Cry), stratified by the rarest label of each recording, so no two cuts of one
-# recording are on both sides of a split.
-
-# %%
-with warnings.catch_warnings(record=True) as caught:
-    warnings.simplefilter("always")
-    df = ev.load_manifest()
-for w in caught:
-    print("loader warning:", w.message)
-print("duplicate manifest rows dropped:", df.attrs.get("duplicates", []))
-df["split"] = ev.split(df, seed=0)
-data.check_disjoint(df["group"], df["split"])
-split_counts = pd.crosstab(df["label"], df["split"], margins=True)[["train", "val", "test", "All"]]
-display(split_counts)
-display(Markdown(f"{df['group'].nunique()} source recordings; clips per recording: median "
-                 f"{df.groupby('group').size().median():.0f}, max {df.groupby('group').size().max()}. "
-                 "No recording occurs in two splits (checked)."))
-run.log("data/clips", len(df))
-run.log("data/source_recordings", df["group"].nunique())
-run.log_table("split_counts", split_counts.reset_index())
-
-# %% [markdown]
-# ## The bandwidth confound, before and after removing it
-#
-# Donate-a-Cry's cries are 8 kHz recordings: analysed at 16 kHz they have nothing above 4 kHz,
-# while ESC-50's cries and all other clips do.  A model could learn "empty top band ⇒ baby" and
-# score well for the wrong reason.  The issue's remedy is to resample **every** clip to 8 kHz
-# before any feature; we test whether that suffices, and then what the models actually see.  The
-# check: a logistic regression that sees only five bandwidth descriptors (energy share of the top
-# eighth and top quarter of the band, 95 %/99 % roll-off and the −60 dB cut-off, all relative to
-# the band's upper edge) tries to tell an 8 kHz recording from a 16 kHz one **among baby cries
-# only** (same class, so only the recording chain differs), and to tell baby cries from the other
-# classes.  Folds are grouped by source recording; 0.5 is chance for both scores.  Three stages:
-#
-# 1. analysed at 16 kHz, the whole band (what a careless pipeline would feed the models);
-# 2. every clip resampled to 8 kHz, the whole 0–4 kHz band;
-# 3. every clip at 8 kHz, only 0–3.5 kHz — the band of our log-mel features (`ev.FMAX`).  The
-#    8 kHz recordings' own anti-alias filter rolls off a few hundred hertz below 4 kHz, so
-#    stage 2 can still leave a trace there; the models never see that band.
-
-# %%
-baby = df[df["label"] == "baby_cry"]
-if SIZES["bw_baby"] is not None:
-    baby = baby.groupby("corpus").head(SIZES["bw_baby"])
-bw = pd.concat([baby, df[df["label"] != "baby_cry"].sample(SIZES["bw_other"], random_state=0)])
-n_splits = 5 if profile != "smoke" else 3
-rows = []
-STAGES = [("before", "1. analysed at 16 kHz, 0–8 kHz", 16000, None),
-          ("resampled", "2. every clip at 8 kHz, 0–4 kHz", 8000, None),
-          ("after", f"3. every clip at 8 kHz, 0–{ev.FMAX / 1000:g} kHz (the models' input)", 8000, ev.FMAX)]
-bw_tables = {}
-for key, stage, sr, fmax in STAGES:
-    F = bw_tables[key] = ev.bandwidth_table(bw, sr, fmax)
-    is_baby = (bw["label"] == "baby_cry").to_numpy()
-    rate8 = (bw["sample_rate"] == 8000).to_numpy()
-    within = ev.bandwidth_confound(F[is_baby], rate8[is_baby], bw["group"].to_numpy()[is_baby], n_splits)
-    vs_rest = ev.bandwidth_confound(F, is_baby, bw["group"].to_numpy(), n_splits)
-    for name, res in [("8 kHz vs 16 kHz recording, baby cries only", within), ("baby cry vs other classes", vs_rest)]:
-        tag = "rate" if name.startswith("8") else "class"
-        run.log(f"confound/{key}/{tag}/balanced_accuracy", res["balanced_accuracy"])
-        run.log(f"confound/{key}/{tag}/roc_auc", res["roc_auc"])
-        rows.append({"features": stage, "task": name, **{k: round(v, 3) for k, v in res.items()}})
-confound = pd.DataFrame(rows)
-display(confound)
-run.log_table("bandwidth_confound", confound)
-print(f"{is_baby.sum()} baby cries ({rate8[is_baby].sum()} at 8 kHz, {(~rate8[is_baby]).sum()} at 16 kHz) "
-      f"and {(~is_baby).sum()} other clips")
-
-# %%
-origin = np.where(bw["sample_rate"] == 8000, "8 kHz recording", "16 kHz recording")
-fig, axes = plt.subplots(1, 3, figsize=(13, 3.2), sharey=True)
-for ax, (key, stage, _, _) in zip(axes, STAGES):
-    sns.histplot(x=bw_tables[key][:, 1], hue=origin, bins=40, stat="density", common_norm=False,
-                 element="step", ax=ax)
-    ax.set_xlabel("energy in the top quarter of the band (dB)")
-    ax.set_title(stage.split(", ", 1)[1] if ", " in stage else stage, fontsize=10)
-plt.tight_layout()
-plt.show()
-
-# %%
-before_rate = run.metrics["confound/before/rate/balanced_accuracy"]["all"]
-resampled_rate = run.metrics["confound/resampled/rate/balanced_accuracy"]["all"]
-after_rate = run.metrics["confound/after/rate/balanced_accuracy"]["all"]
-after_class = run.metrics["confound/after/class/roc_auc"]["all"]
-display(Markdown(
-    f"Analysed at 16 kHz, the bandwidth-only classifier tells 8 kHz from 16 kHz cries with balanced accuracy "
-    f"**{before_rate:.2f}**; after resampling everything to 8 kHz, **{resampled_rate:.2f}**; in the "
-    f"0–{ev.FMAX / 1000:g} kHz band the models see, **{after_rate:.2f}** (chance 0.5). "
-    + ("Resampling alone does not remove the signature; restricting the band does. " if resampled_rate >= 0.65
-       and after_rate < 0.65 else "")
-    + ("In the models' band the recording-rate signature is gone. " if after_rate < 0.65 else
-       "Some recording-chain signature survives even in the models' band (the two corpora also differ in "
-       "microphones and codec settings), so part of any baby-cry score may still come from the corpus. ")
-    + f"Baby cries vs the other classes from the same descriptors in the models' band: ROC AUC {after_class:.2f} — "
-      "what remains there is most likely the sound itself (a cry's energy sits in its harmonics, lower than a siren's "
-      "or a jackhammer's), not the bandwidth of the recording."))
-
-# %% [markdown]
-# ## Features and the two training ratios
-#
-# Every clip at 8 kHz; the loudest `crop_s` seconds of it (zero-padded when shorter); 64 log-mel
-# energies with 25 ms frames and a 10 ms hop over 0–3.5 kHz (`ev.FMAX`, see above); per-band mean and variance from the
-# training set of each experiment.  The paper used whole 10 s AudioSet clips with weak labels; our
-# clips are 0.5–33 s cuts in which the event fills much of the clip, and the `book` profile keeps
-# only the loudest half second of each (a compute budget: the CNN costs ~20× more per clip at
-# 10 s).  Features are computed once and cached on disk.
-#
-# The paper trained with dog : baby : gun : background = **6 : 1 : 2 : 16** (Table 1) and, by
-# down-sampling dog and gun in training and validation, **2 : 2 : 1 : 26** (Table 2).  We build
-# both by subsampling our training and validation splits; the test split stays as it is (its
-# ratio does not change an EER, which is computed per class).
-
-# %%
-if not SIZES["all_features"]:  # smoke: only as many clips per class as its subsets use
-    ratios = [(ev.RATIO_6_1_2_16, SIZES["unit1"]), (ev.RATIO_2_2_1_26, SIZES["unit2"])]
-    need = {"train": {lab: max(u * r[lab] for r, u in ratios) for lab in ev.LABELS},
-            "val": {lab: max(SIZES["val_unit"] * r[lab] for r, _ in ratios) for lab in ev.LABELS},
-            "test": {lab: SIZES["test_per_class"] for lab in ev.LABELS}}
-    shuffled = df.sample(frac=1.0, random_state=0)
-    keep = [shuffled[(shuffled["split"] == part) & (shuffled["label"] == lab)].head(n)
-            for part, per_label in need.items() for lab, n in per_label.items()]
-    df = pd.concat(keep).sort_index()
-with run.time("features"):
-    X_all = ev.logmel_features(df, SIZES["crop_s"])
-print("features:", X_all.shape, "(clips, mel bands, frames)")
-
-# %%
-def subset(part, ratio, unit):
-    rows = np.flatnonzero(df["split"].to_numpy() == part)
-    idx, counts = ev.ratio_subset(df["label"].to_numpy()[rows], ratio, seed=0, max_unit=unit)
-    return rows[idx], counts
-
-
-def test_rows():
-    rows = np.flatnonzero(df["split"].to_numpy() == "test")
-    return rows
-
-
-EXPERIMENTS = {}
-count_rows = []
-for name, ratio, unit in [("6:1:2:16", ev.RATIO_6_1_2_16, SIZES["unit1"]),
-                          ("2:2:1:26", ev.RATIO_2_2_1_26, SIZES["unit2"])]:
-    tr, ctr = subset("train", ratio, unit)
-    va, cva = subset("val", ratio, SIZES["val_unit"])
-    te = test_rows()
-    EXPERIMENTS[name] = (tr, va, te)
-    cte = df.iloc[te]["label"].value_counts().to_dict()
-    for lab in ev.LABELS:
-        count_rows.append({"ratio": name, "class": lab, "paper ratio": ratio[lab], "train": ctr[lab],
-                           "validation": cva[lab], "test": cte.get(lab, 0)})
-counts_table = pd.DataFrame(count_rows)
-display(counts_table.pivot(index="class", columns="ratio", values=["train", "validation", "test"]))
-run.log_table("training_counts", counts_table)
-for r in count_rows:
-    run.log(f"counts/{r['ratio']}/train/{r['class']}", r["train"])
-
-# %% [markdown]
-# ## The method, as implemented
-#
-# Section 3 of the paper in `lib/models/triple_header.py`.  The copy of the paper we work from has
-# lost equations (5)–(9) in text extraction, so the non-linearity and weights below are **our
-# reading of the surrounding text**, which states their ingredients:
-#
-# * embedding `E(x)` on the unit sphere; per class `c`, spherical k-means into
-#   `K_c = ⌊I_c / min I⌋` clusters; a dense layer `W` with unit columns initialised to the
-#   centroids, so that `h_ik = cos(E(x_i), W_k)`;
-# * the *triple-header* soft-max over clusters
-#   `v_ik = exp(α h_ik + b_ik) / Σ_k' exp(α h_ik' + b_ik')` with `b_ik = 0` for the sample's own
-#   cluster, `β = 0` for the other clusters of its class and `β' = 5` for clusters of other
-#   classes: to win, the own cluster must beat other-class clusters by a margin of 5 (in α-scaled
-#   cosine);  α > 0 is learned, folded into the column norms of `W` (the paper's implementation
-#   note), starting at α = 10;
-# * categorical cross-entropy with cluster weights `w_k = 1 / K_{c_k}` (every class weighs the same
-#   however many clusters it has), as a weighted mean over the batch;
-# * Algorithm 1: N rounds of (cluster → new layer at the centroids → 2 epochs of the layer alone →
-#   end-to-end epochs); then L = 3 sigmoid units on the cluster layer's output, trained with the
-#   class-weighted BCE of eq. (2), `w_l = I / I_l` on the positive term (`Proposed1`: output layer
-#   only; `Proposed2`: then everything), keeping the weights with the lowest validation loss and
-#   stopping after 10 epochs without improvement;
-# * Baseline: the same embedding network with 3 sigmoid units, trained with eq. (2) only.
-#
-# Networks: one LSTM layer of 128 units (last state), and the two-layer CNN (32 filters 7×7, ReLU,
-# batch norm, 4×5 max-pool, dropout 0.3; 64 filters 7×7, ReLU, batch norm, max-pool over all
-# frames, dropout 0.3).  Adam, learning rate 0.001, batch 64 (the paper: 64 per GPU on 8 GPUs).
-# The unit tests check the loss and the non-linearity against a hand computation.
-#
-# ## The toy example of Fig. 1
-#
-# 1000 sequences in three classes at 1 : 1 : 4 (the large class a mixture of four kinds of
-# sequence), a 3-unit LSTM whose normalised output lives on a sphere, trained with Algorithm 1.
-# `K = (1, 1, 4)` clusters.  Below: the embeddings at the start and after each round.
-
-# %%
-training.set_seed(seed)
-Xtoy, ytoy = th.toy_data(n=SIZES["toy_n"], seed=seed)
-with run.time("toy_example"):
-    toy = th.learn_embedding(th.LSTMEmbedder(1, 3), Xtoy, ytoy, rounds=len(SIZES["toy_epochs"]),
-                             epochs=SIZES["toy_epochs"], beta=BETA, beta_prime=BETA_PRIME, alpha_init=ALPHA_INIT,
-                             seed=seed, snapshot=True)
-print("clusters per class:", toy.clustering.k_per_class)
-colours = np.array(["tab:blue", "tab:green", "tab:red"])
-fig = plt.figure(figsize=(3.3 * len(toy.snapshots), 3.4))
-for i, (r, stage, E) in enumerate(toy.snapshots):
-    ax = fig.add_subplot(1, len(toy.snapshots), i + 1, projection="3d")
-    ax.scatter(E[:, 0], E[:, 1], E[:, 2], c=colours[ytoy], s=3, alpha=0.6)
-    ax.set_title("initial" if r == 0 else f"after round {r}", fontsize=10)
-    ax.set_xticks([]), ax.set_yticks([]), ax.set_zticks([])
-fig.suptitle("Toy example: 3-unit LSTM embedding on the sphere (blue 1 : green 1 : red 4)")
-plt.show()
-
-# %%
-# How separable the final toy embedding is: nearest-centroid accuracy on the classes, and the share of
-# red samples in each of the red clusters (the paper shows red split into 4 clusters).
-Etoy = toy.snapshots[-1][2]
-layer_out = Etoy @ toy.cluster_layer.weight.detach().numpy()
-pred_cluster = layer_out.argmax(1)
-toy_acc = float((toy.clustering.cluster_class[pred_cluster] == ytoy).mean())
-run.log("toy/class_accuracy_nearest_centroid", toy_acc)
-red = pred_cluster[ytoy == 2]
-print(f"class accuracy of the nearest centroid: {toy_acc:.3f}; red samples per red cluster:",
-      np.bincount(red, minlength=toy.cluster_layer.n_clusters)[toy.clustering.cluster_class == 2].tolist())
-
-# %% [markdown]
-# ## Training the detectors
-#
-# For each network, training ratio and seed: the Baseline, then Algorithm 1 (embedding, then
-# Proposed1 and Proposed2).  EER per event on the test split, each event against all other clips
-# (the other events and background), and the overall EER as the plain mean over the three events
-# (the paper gives each class equal weight).
-
-# %%
+    "smoke": dict(n_seeds=1, n_folds=2, clips_per_class=60, crop_s=0.5, rounds=2, embed_caps=(2, 2),
+                  embed_patience=1, head_cap=5, detector_cap=3, baseline_cap=3, patience=1, toy_n=300,
+                  toy_epochs=(2, 2), scaling_sizes=(200, 400, 800), repeats=2, bw_other=20, n_boot=200,
+                  ablation=True, parity=True, ship_model=False),
+    "book": dict(n_seeds=3, n_folds=5, clips_per_class=None, crop_s=0.5, rounds=5, embed_caps=(30, 30, 30, 30, 60),
+                 embed_patience=5, head_cap=500, detector_cap=200, baseline_cap=200, patience=10, toy_n=1000,
+                 toy_epochs=(15, 15, 30), scaling_sizes=(500, 1000, 2000, 4000, 8000), repeats=2, bw_other=300,
+                 n_boot=2000, ablation=True, parity=True, ship_model=True),
+    "full": dict(n_seeds=5, n_folds=5, clips_per_class=None, crop_s=2.0, rounds=5, embed_caps=(30, 30, 30, 30, 150),
+                 embed_patience=10, head_cap=500, detector_cap=500, baseline_cap=500, patience=10, toy_n=1000,
+                 toy_epochs=(30, 30, 30, 30, 150), scaling_sizes=(1000, 2000, 4000, 8000, 16000, 32000), repeats=3,
+                 bw_other=1000, n_boot=2000, ablation=True, parity=True, ship_model=False),
+}
+# The paper's settings (β, β′, α, learning rate, batch) and ours (bf16 for the CNN, worker processes).
+HYPER = dict(beta=0.0, beta_prime=5.0, alpha_init=10.0, lr=1e-3, batch_size=64, cnn_bf16=True, workers=2,
+             fold_seed=0)
+ch = chapter.start("03_triple_header_events", profile, SIZES, seed=seed, output_dir=output_dir, data_dir=data_dir,
+                   extra_params=HYPER)
+run, size, seeds = ch.run, ch.size, ch.seeds
+chapter_started = time.time()
 EVENT_NAMES = {"dog_bark": "Dog", "baby_cry": "Baby", "gun_shot": "Gun"}
+CLASSES = ["Dog", "Baby", "Gun", "Overall"]
 METHODS = ["Baseline", "Proposed1", "Proposed2"]
-
-
-def eers(y, probs):
-    out = {}
-    for l, lab in enumerate(ev.EVENTS):
-        out[EVENT_NAMES[lab]] = metrics.eer((y == l).astype(int), probs[:, l])
-    out["Overall"] = float(np.mean([out[EVENT_NAMES[lab]] for lab in ev.EVENTS]))
-    return out
-
-
-SCORES = {}   # (ratio, arch, method) -> list of (y_test, probs) over seeds
-HISTORY = []
-
-
-def run_experiment(ratio, arch, s):
-    tr, va, te = EXPERIMENTS[ratio]
-    Xtr, Xva, Xte = ev.normalise(X_all[tr], X_all[va], X_all[te])
-    ytr, yva, yte = (df["y"].to_numpy()[i] for i in (tr, va, te))
-    tag = f"{ratio}/{arch}"
-    training.set_seed(s)
-    with run.time(f"train/{tag}/baseline"):
-        base, hist = th.train_baseline(th.make_embedder(arch), Xtr, ytr, Xva, yva, epochs=SIZES["baseline_epochs"],
-                                       patience=SIZES["patience"], lr=LR, batch_size=BATCH, seed=s, log=None)
-    HISTORY.extend({**h, "ratio": ratio, "arch": arch, "seed": s, "stage": "Baseline"} for h in hist)
-    training.set_seed(s)
-    with run.time(f"train/{tag}/proposed"):
-        emb = th.learn_embedding(th.make_embedder(arch), Xtr, ytr, rounds=SIZES["rounds"],
-                                 epochs=SIZES["embed_epochs"], beta=BETA, beta_prime=BETA_PRIME,
-                                 alpha_init=ALPHA_INIT, lr=LR, batch_size=BATCH, seed=s)
-        p1, p2, hist2 = th.train_detector(emb, Xtr, ytr, Xva, yva, head_epochs=SIZES["detector_head_epochs"],
-                                          e2e_epochs=SIZES["p2_epochs"], patience=SIZES["patience"], lr=LR,
-                                          batch_size=BATCH, seed=s)
-    HISTORY.extend({**h, "ratio": ratio, "arch": arch, "seed": s} for h in emb.history + hist2)
-    for method, model in zip(METHODS, [base, p1, p2]):
-        probs = th.detect(model, Xte)
-        SCORES.setdefault((ratio, arch, method), []).append((yte, probs))
-        for cls, value in eers(yte, probs).items():
-            run.log(f"eer/{ratio}/{arch}/{method}/{cls}", value, seed=s)
-    run.log(f"clusters/{ratio}/{arch}/K_total", len(emb.clustering.cluster_class), seed=s)
-
-
-PLAN = [("6:1:2:16", "lstm"), ("6:1:2:16", "cnn"), ("2:2:1:26", "cnn")]
-for ratio, arch in PLAN:
-    for s in SEEDS:
-        t0 = time.perf_counter()
-        run_experiment(ratio, arch, s)
-        print(f"{ratio} {arch} seed {s}: {time.perf_counter() - t0:.0f} s", flush=True)
-
-# %% [markdown]
-# Training curves (eq. (2) loss on training and validation data; the embedding stage has no
-# validation loss), mean ± std over seeds.
-
-# %%
-hist = pd.DataFrame(HISTORY)
-hist["step"] = hist.groupby(["ratio", "arch", "seed", "stage"]).cumcount() + 1
-curves = hist[hist["stage"].isin(["Baseline", "Proposed2 (end to end)"])]
-fig, axes = plt.subplots(1, len(PLAN), figsize=(4.2 * len(PLAN), 3), squeeze=False)
-for ax, (ratio, arch) in zip(axes[0], PLAN):
-    sub = curves[(curves["ratio"] == ratio) & (curves["arch"] == arch)].melt(
-        id_vars=["step", "stage", "seed"], value_vars=["train_loss", "val_loss"], var_name="split", value_name="loss")
-    sns.lineplot(data=sub, x="step", y="loss", hue="stage", style="split", ax=ax, errorbar="sd")
-    ax.set_title(f"{arch.upper()}, {ratio}", fontsize=10)
-    ax.set_xlabel("epoch")
-    ax.legend(fontsize=7)
-plt.show()
-
-# %% [markdown]
-# ## Table 1: EER (%) at training ratio 6 : 1 : 2 : 16
-#
-# Paper: AudioSet clips (10 s, weak labels; 36 K background, 13.4 K / 2.3 K / 4.1 K events),
-# 8 GPUs, N = 5 clustering rounds of 30–150 epochs.  **Ours: UrbanSound8K, Donate-a-Cry, ESC-50
-# and SESA at 8 kHz**, the loudest `crop_s` s of each clip, the training set and epochs of the
-# profile (see the counts above and the closing note); mean ± std over the seeds.
-
-# %%
-PAPER_T1 = {  # EER (%) from the paper's Table 1
+TABLES = {"6:1:2:16": ev.RATIO_6_1_2_16, "2:2:1:26": ev.RATIO_2_2_1_26}
+PLAN = [("2:2:1:26", "cnn"), ("6:1:2:16", "cnn"), ("6:1:2:16", "lstm")]  # longest first: the workers balance
+PAPER_T1 = {  # EER (%), the paper's Table 1
     "lstm": {"Baseline": {"Dog": 21.5, "Baby": 22.4, "Gun": 17.0, "Overall": 20.3},
              "Proposed1": {"Dog": 19.1, "Baby": 19.3, "Gun": 17.1, "Overall": 18.5},
              "Proposed2": {"Dog": 18.3, "Baby": 15.5, "Gun": 13.6, "Overall": 15.8}},
@@ -435,276 +94,854 @@ PAPER_T1 = {  # EER (%) from the paper's Table 1
             "Proposed1": {"Dog": 12.2, "Baby": 11.1, "Gun": 6.8, "Overall": 10.0},
             "Proposed2": {"Dog": 11.8, "Baby": 8.5, "Gun": 5.3, "Overall": 8.5}},
 }
-PAPER_T2 = {  # EER (%) from the paper's Table 2 (CNN)
+PAPER_T2 = {"cnn": {  # EER (%), the paper's Table 2 (CNN only)
     "Baseline": {"Dog": 17.3, "Baby": 12.0, "Gun": 9.0, "Overall": 12.8},
     "Proposed1": {"Dog": 16.5, "Baby": 9.6, "Gun": 11.1, "Overall": 12.4},
-    "Proposed2": {"Dog": 15.2, "Baby": 9.2, "Gun": 6.8, "Overall": 10.4},
-}
-DATA_NOTE = "AudioSet (paper) vs UrbanSound8K/Donate-a-Cry/ESC-50/SESA (ours)"
+    "Proposed2": {"Dog": 15.2, "Baby": 9.2, "Gun": 6.8, "Overall": 10.4}}}
+PAPER = {"6:1:2:16": PAPER_T1, "2:2:1:26": PAPER_T2}
 
 
-def eer_table(ratio, arch, paper):
+def n(x):
+    return f"{int(round(x)):,}"
+
+
+def pct(iv):
+    return f"{iv.estimate:.1f} % [{iv.low:.1f}, {iv.high:.1f}]"
+
+
+def pts(iv):
+    return f"{iv.estimate:+.1f} points [{iv.low:+.1f}, {iv.high:+.1f}]"
+
+
+# %% [markdown]
+# ## The data: four corpora, five folds by source recording
+#
+# The paper's AudioSet set held 36 K background clips and 13.4 K, 2.3 K and 4.1 K clips of dog
+# barking, baby crying and gun shots.  Ours is about ten times smaller (table below).  Cuts of one
+# recording are never on two sides of a split: the group is UrbanSound8K's Freesound id (shared
+# with ESC-50, which cuts the same Freesound recordings), the manifest's group for ESC-50 and SESA,
+# and the uploader for Donate-a-Cry.  Five folds of recordings (stratified by label) each serve
+# once as the test set; of the other four, a fifth of the recordings is the validation set that
+# early stopping watches, the rest trains.
+
+# %% tags=["remove-cell"]
+df = ev.load_manifest()
+if size["clips_per_class"]:  # smoke: a few recordings per class and corpus, whole recordings only
+    keep = (df.drop_duplicates("group").sample(frac=1.0, random_state=0).groupby(["label", "corpus"])
+            .head(size["clips_per_class"] // 2)["group"])
+    df = df[df["group"].isin(keep)].reset_index(drop=True)
+FOLDS = ev.cross_validation_folds(df, n_folds=size["n_folds"], seed=HYPER["fold_seed"])
+corpus_counts = pd.crosstab(df["label"], df["corpus"], margins=True, margins_name="all")
+run.log("data/clips", len(df))
+run.log("data/source_recordings", df["group"].nunique())
+n_cries = int((df["label"] == "baby_cry").sum())
+dac_share = float((df.loc[df["label"] == "baby_cry", "sample_rate"] == 8000).mean())
+
+# %% tags=["remove-input"]
+report.show_table(corpus_counts.reset_index().rename(columns={"label": "class"}))
+display(Markdown(
+    f"{n(len(df))} clips from {n(df['group'].nunique())} source recordings; every clip is in the test part of "
+    f"exactly one of the {size['n_folds']} folds. {dac_share:.0%} of the {n_cries} baby cries come from "
+    "Donate-a-Cry (8 kHz phone recordings) and none of the other classes do — the confound examined next."))
+
+# %% [markdown]
+# ## The baby-cry confound
+#
+# Donate-a-Cry's cries are 8 kHz recordings; everything else was recorded at 16 kHz or more.  A model
+# could learn "empty top band ⇒ baby" and score well for the wrong reason.  Every clip is therefore
+# resampled to 8 kHz and the models see only 0–3.5 kHz (`ev.FMAX`, below the 8 kHz recordings' own
+# anti-alias roll-off).  Three checks say what that removes and what it leaves:
+#
+# 1. **Bandwidth.**  A logistic regression on five bandwidth descriptors (energy in the top eighth and
+#    quarter of the band, roll-off points, −60 dB cut-off) tries to tell 8 kHz from 16 kHz recordings
+#    *among baby cries only*, at three stages: analysed at 16 kHz; resampled to 8 kHz; restricted to
+#    the models' band.  Folds by recording; 0.5 is chance.
+# 2. **Corpus.**  Among baby cries, can a logistic regression on the models' own input (mean and
+#    standard deviation over time of each of the 64 log-mel bands) tell a Donate-a-Cry cry from a cry
+#    of another corpus?  If it can, microphone, codec or room cues survive in the band the models see.
+# 3. **Does the detector need them?**  The baby-cry EER of the trained detectors, computed once with
+#    only the Donate-a-Cry cries as positives and once with only the other corpora's cries (below,
+#    after training).
+
+# %% tags=["remove-cell"]
+baby = df[df["label"] == "baby_cry"]
+others = df[df["label"] != "baby_cry"]
+bw = pd.concat([baby, others.sample(min(size["bw_other"], len(others)), random_state=0)])
+is_baby = (bw["label"] == "baby_cry").to_numpy()
+rate8 = (bw["sample_rate"] == 8000).to_numpy()
+n_cv = 5 if profile != "smoke" else 2
+STAGES = [("before", "analysed at 16 kHz, 0–8 kHz", 16000, None),
+          ("resampled", "every clip at 8 kHz, 0–4 kHz", 8000, None),
+          ("after", f"every clip at 8 kHz, 0–{ev.FMAX / 1000:g} kHz (the models' band)", 8000, ev.FMAX)]
+bw_tables, confound_rows = {}, []
+for key, stage, sr, fmax in STAGES:
+    F = bw_tables[key] = ev.bandwidth_table(bw, sr, fmax)
+    res = ev.bandwidth_confound(F[is_baby], rate8[is_baby], bw["group"].to_numpy()[is_baby], n_cv)
+    run.log(f"confound/{key}/rate/balanced_accuracy", res["balanced_accuracy"])
+    run.log(f"confound/{key}/rate/roc_auc", res["roc_auc"])
+    confound_rows.append({"check": "bandwidth descriptors: 8 kHz vs 16 kHz cries", "input": stage,
+                          "balanced accuracy": res["balanced_accuracy"], "ROC AUC": res["roc_auc"]})
+
+with run.time("features"):
+    X_all = ev.logmel_features(df, size["crop_s"])
+cries = np.flatnonzero(df["label"].to_numpy() == "baby_cry")
+from_dac = df["corpus"].str.lower().str.contains("donate").to_numpy()
+summary = np.concatenate([X_all[cries].mean(axis=2), X_all[cries].std(axis=2)], axis=1)
+corpus_check = ev.bandwidth_confound(summary, from_dac[cries], df["group"].to_numpy()[cries], n_cv)
+run.log("confound/corpus/balanced_accuracy", corpus_check["balanced_accuracy"])
+run.log("confound/corpus/roc_auc", corpus_check["roc_auc"])
+confound_rows.append({"check": "the models' input: Donate-a-Cry vs other corpora, cries only",
+                      "input": f"64 log-mel bands, 0–{ev.FMAX / 1000:g} kHz, mean and std over time",
+                      "balanced accuracy": corpus_check["balanced_accuracy"], "ROC AUC": corpus_check["roc_auc"]})
+confound = pd.DataFrame(confound_rows)
+run.log_table("confound", confound)
+
+# %% tags=["remove-input"]
+report.show_table(confound, digits=2)
+display(Markdown(
+    f"{int(is_baby.sum())} cries ({int(rate8[is_baby].sum())} from 8 kHz recordings). The bandwidth signature "
+    f"that tells 8 kHz from 16 kHz cries (balanced accuracy {confound['balanced accuracy'][0]:.2f} at 16 kHz, "
+    f"{confound['balanced accuracy'][1]:.2f} after resampling) "
+    + ("is gone in the models' band" if confound["balanced accuracy"][2] < 0.65 else "survives in the models' band")
+    + f" ({confound['balanced accuracy'][2]:.2f}). The corpus, though, "
+    + ("is still recognisable" if corpus_check["roc_auc"] >= 0.75 else "is hardly recognisable")
+    + f" from the models' own input: ROC AUC {corpus_check['roc_auc']:.2f} for Donate-a-Cry against the other "
+      f"corpora's {int((~from_dac[cries]).sum())} cries. "
+    + ("So codec, microphone and room cues remain available to a model in the band it sees; whether the "
+       "detectors lean on them is measured after training." if corpus_check["roc_auc"] >= 0.75 else
+       "Little besides the sound itself separates the corpora in the band the models see.")))
+
+# %% [markdown]
+# ## The method, as implemented
+#
+# Section 3 of the paper in `lib/models/triple_header.py`.  Equations (5)–(9) are lost in the copy of
+# the paper we work from, so the non-linearity and weights are **our reading of the surrounding
+# text**: embeddings on the unit sphere; per class *c*, spherical k-means into
+# K_c = ⌊I_c / min I⌋ clusters; a dense layer whose unit columns start at the centroids, scaled by a
+# learned α (starting at 10); a soft-max over clusters in which the clusters of the clip's own class
+# get an offset β = 0 and those of other classes β′ = 5, so the own cluster must win by a margin;
+# cross-entropy with cluster weights 1/K_c.  Algorithm 1 repeats *cluster → tune the new layer
+# alone for 2 epochs → train end to end* N = 5 times (the paper's N), then trains three sigmoid
+# units on top with the class-weighted binary cross-entropy of eq. (2), w_l = I / I_l (*Proposed1*:
+# output layer only; *Proposed2*: then everything).  The *Baseline* is the same network with three
+# sigmoid units trained with eq. (2) alone.  Networks: one 128-unit LSTM layer (last state), and the
+# paper's two-layer CNN (32 and 64 filters 7×7, batch norm, max-pooling, dropout 0.3).  Adam,
+# learning rate 0.001, batch 64.  Unit tests check the loss against a hand computation.
+#
+# What the paper leaves open and we chose: each clustering round trains end to end until the
+# triple-header loss of the validation clips (each assigned to the nearest cluster of its own class)
+# has not fallen for 5 epochs (cap 30, last round 60; the paper: 30 epochs per round, 150 in the
+# last); the detectors stop after 10 epochs without a lower validation loss (the paper's rule).
+#
+# **The toy example of the paper's Fig. 1**: 1,000 sequences in three classes at 1 : 1 : 4 (the
+# large class a mixture of four kinds), a 3-unit LSTM whose normalised output lives on a sphere,
+# K = (1, 1, 4) clusters.
+
+# %% tags=["remove-cell"]
+training.set_seed(seed)
+Xtoy, ytoy = th.toy_data(n=size["toy_n"], seed=seed)
+with run.time("toy_example"):
+    toy = th.learn_embedding(th.LSTMEmbedder(1, 3), Xtoy, ytoy, rounds=len(size["toy_epochs"]),
+                             epochs=size["toy_epochs"], beta=HYPER["beta"], beta_prime=HYPER["beta_prime"],
+                             alpha_init=HYPER["alpha_init"], seed=seed, snapshot=True)
+Etoy = toy.snapshots[-1][2]
+pred_cluster = (Etoy @ toy.cluster_layer.weight.detach().numpy()).argmax(1)
+toy_acc = float((toy.clustering.cluster_class[pred_cluster] == ytoy).mean())
+run.log("toy/class_accuracy_nearest_centroid", toy_acc)
+red_sizes = np.bincount(pred_cluster[ytoy == 2], minlength=toy.cluster_layer.n_clusters)[
+    toy.clustering.cluster_class == 2]
+
+# %% tags=["hide-input"]
+colours = np.array(["tab:blue", "tab:green", "tab:red"])
+fig = plt.figure(figsize=(2.0 * len(toy.snapshots), 2.3))
+for i, (r, _, E) in enumerate(toy.snapshots):
+    ax = fig.add_subplot(1, len(toy.snapshots), i + 1, projection="3d")
+    ax.scatter(E[:, 0], E[:, 1], E[:, 2], c=colours[ytoy], s=2, alpha=0.6)
+    ax.set_title("initial" if r == 0 else f"after round {r}", fontsize=9)
+    ax.set_xticks([]), ax.set_yticks([]), ax.set_zticks([])
+fig.suptitle("Toy example: 3-unit LSTM embedding on the sphere (blue 1 : green 1 : red 4)", fontsize=10)
+plt.show()
+plt.close(fig)
+
+# %% tags=["remove-input"]
+display(Markdown(
+    f"After {len(size['toy_epochs'])} rounds the nearest centroid gives the right class for {toy_acc:.1%} of the toy "
+    f"sequences; the red class's clusters hold {', '.join(str(int(v)) for v in red_sizes)} samples — plain "
+    "k-means follows the data's own modes, not the equal sizes the paper describes (see the ablation below)."))
+
+# %% [markdown]
+# ## Training: every clip tested, every model to its early stop
+#
+# For each table's ratio, network, fold and seed we train the Baseline, then Algorithm 1 (embedding,
+# Proposed1, Proposed2) on the fold's training recordings, subsampled to the paper's ratio
+# **dog : baby : gun : background = 6 : 1 : 2 : 16** (Table 1) or **2 : 2 : 1 : 26** (Table 2) with as
+# many clips as the ratio allows; validation recordings are subsampled alike, the test fold stays
+# whole.  Input: every clip at 8 kHz, its loudest 0.5 s, 64 log-mel energies (25 ms frames, 10 ms hop)
+# over 0–3.5 kHz, normalised per band with the training part's statistics.  The models are small and
+# independent, so two worker processes with one thread each train them side by side (measured faster
+# than one process with two threads: `benchmarks/events_throughput.py`).  The CNN runs its forward
+# passes in bfloat16 (autocast); the float32 check of that choice follows the tables.
+
+# %% tags=["remove-cell"]
+def fold_data(ratio, fold):
+    part = FOLDS[f"fold{fold}"].to_numpy()
+    labels = df["label"].to_numpy()
+    rows = {}
+    for name in ("train", "val"):
+        where = np.flatnonzero(part == name)
+        idx, _ = ev.ratio_subset(labels[where], TABLES[ratio], seed=fold)
+        rows[name] = where[idx]
+    rows["test"] = np.flatnonzero(part == "test")
+    scaler = features.Standardizer(axis=(0, -1)).fit(X_all[rows["train"]])
+    return rows, scaler
+
+
+FOLD_DATA = {(ratio, k): fold_data(ratio, k) for ratio in TABLES for k in range(size["n_folds"])}
+count_rows = []
+for ratio in TABLES:
+    for lab in ev.LABELS:
+        row = {"ratio": ratio, "class": lab, "paper ratio": TABLES[ratio][lab]}
+        for name in ("train", "val", "test"):
+            c = [int((df["label"].to_numpy()[FOLD_DATA[(ratio, k)][0][name]] == lab).sum())
+                 for k in range(size["n_folds"])]
+            row[f"{name} per fold"] = f"{min(c)}–{max(c)}" if min(c) != max(c) else str(c[0])
+        count_rows.append(row)
+counts_table = pd.DataFrame(count_rows)
+run.log_table("training_counts", counts_table)
+for ratio in TABLES:
+    run.log(f"counts/{ratio}/train_clips_mean",
+            np.mean([len(FOLD_DATA[(ratio, k)][0]["train"]) for k in range(size["n_folds"])]))
+
+# %% tags=["remove-input"]
+report.show_table(counts_table.rename(columns={"train per fold": "training clips per fold",
+                                               "val per fold": "validation", "test per fold": "test"}))
+
+
+# %% tags=["remove-cell"]
+def train_task(t):
+    """One network, one fold, one seed: the methods in ``t["methods"]``; runs in a worker process."""
+    import torch
+
+    from lib.models import training
+    from lib.models import triple_header as th
+
+    torch.set_num_threads(1)
+    h = t["hyper"]
+    kw = dict(lr=h["lr"], batch_size=h["batch_size"], seed=t["seed"], log=None, autocast=t["autocast"])
+    out = {"task": {k: v for k, v in t.items() if not k.startswith(("X", "y"))}, "probs": {}, "history": [],
+           "seconds": {}}
+    if "Baseline" in t["methods"]:
+        t0 = time.perf_counter()
+        training.set_seed(t["seed"])
+        base, hist = th.train_baseline(th.make_embedder(t["arch"]), t["Xtr"], t["ytr"], t["Xva"], t["yva"],
+                                       epochs=t["baseline_cap"], patience=t["patience"], **kw)
+        out["probs"]["Baseline"] = th.detect(base, t["Xte"])
+        out["history"] += [{**r, "stage": "Baseline", "cap": t["baseline_cap"]} for r in hist]
+        out["seconds"]["Baseline"] = time.perf_counter() - t0
+    if "Proposed2" in t["methods"]:
+        t0 = time.perf_counter()
+        training.set_seed(t["seed"])
+        emb = th.learn_embedding(th.make_embedder(t["arch"]), t["Xtr"], t["ytr"], rounds=t["rounds"],
+                                 epochs=t["embed_caps"], beta=h["beta"], beta_prime=h["beta_prime"],
+                                 alpha_init=h["alpha_init"], balanced=t["balanced"], X_val=t["Xva"], y_val=t["yva"],
+                                 patience=t["embed_patience"], **kw)
+        p1, p2, hist2 = th.train_detector(emb, t["Xtr"], t["ytr"], t["Xva"], t["yva"], head_epochs=t["head_cap"],
+                                          e2e_epochs=t["detector_cap"], patience=t["patience"], **kw)
+        out["probs"]["Proposed1"] = th.detect(p1, t["Xte"])
+        out["probs"]["Proposed2"] = th.detect(p2, t["Xte"])
+        caps = {"Proposed1 (output layer)": t["head_cap"], "Proposed2 (end to end)": t["detector_cap"]}
+        out["history"] += [{**r, "cap": t["embed_caps"][min(r["round"], len(t["embed_caps"])) - 1]
+                            if r["stage"] == "end to end" else 2} for r in emb.history]
+        out["history"] += [{**r, "cap": caps[r["stage"]]} for r in hist2]
+        sizes = np.bincount(emb.clustering.assignment)
+        background = emb.clustering.cluster_class == 3
+        out["clusters"] = {"K_total": len(sizes), "background_sizes": sizes[background].tolist()}
+        out["seconds"]["Proposed"] = time.perf_counter() - t0
+        if t.get("ship"):
+            val_probs = th.detect(p2, t["Xva"])
+            out["shipped"] = {"state": {k: v.detach().clone() for k, v in p2.state_dict().items()},
+                              "thresholds": [metrics.eer_threshold((t["yva"] == l).astype(int), val_probs[:, l])
+                                             for l in range(3)]}
+    return out
+
+
+def make_task(ratio, arch, fold, s, methods, autocast, balanced=False, ship=False):
+    rows, scaler = FOLD_DATA[(ratio, fold)]
+    y = df["y"].to_numpy()
+    return {"ratio": ratio, "arch": arch, "fold": fold, "seed": s, "methods": methods, "autocast": autocast,
+            "balanced": balanced, "ship": ship, "hyper": HYPER, "rounds": size["rounds"],
+            "embed_caps": size["embed_caps"], "embed_patience": size["embed_patience"], "head_cap": size["head_cap"],
+            "detector_cap": size["detector_cap"], "baseline_cap": size["baseline_cap"], "patience": size["patience"],
+            "Xtr": scaler.transform(X_all[rows["train"]]), "ytr": y[rows["train"]],
+            "Xva": scaler.transform(X_all[rows["val"]]), "yva": y[rows["val"]],
+            "Xte": scaler.transform(X_all[rows["test"]])}
+
+
+FOLD_IDS = range(size["n_folds"])
+TASKS = [(("main", ratio, arch, k, s), ("Baseline", "Proposed2"), arch == "cnn" and HYPER["cnn_bf16"], False,
+          ship)
+         for ratio, arch in PLAN for k in FOLD_IDS for s in seeds
+         for ship in [size["ship_model"] and (ratio, arch, k, s) == ("6:1:2:16", "cnn", 0, seeds[0])]]
+if size["ablation"]:  # size-balanced clusters, CNN, Table 1, first seed
+    TASKS += [(("balanced", "6:1:2:16", "cnn", k, seeds[0]), ("Proposed2",), HYPER["cnn_bf16"], True, False)
+              for k in FOLD_IDS]
+if size["parity"] and HYPER["cnn_bf16"]:  # the bf16 choice, checked against float32 on the same folds
+    TASKS += [(("fp32", "6:1:2:16", "cnn", k, seeds[0]), ("Baseline",), False, False, False) for k in FOLD_IDS]
+
+with run.time("training"):
+    RESULTS = Parallel(n_jobs=HYPER["workers"], backend="loky", max_nbytes=None)(
+        delayed(train_task)(make_task(*key[1:], methods, autocast, balanced, ship))
+        for key, methods, autocast, balanced, ship in TASKS)
+RESULTS = {key: res for (key, *_), res in zip(TASKS, RESULTS)}
+
+# %% tags=["remove-cell"]
+def eers(y, probs):
+    out = {EVENT_NAMES[lab]: metrics.eer((y == l).astype(int), probs[:, l]) for l, lab in enumerate(ev.EVENTS)}
+    out["Overall"] = float(np.mean([out[EVENT_NAMES[lab]] for lab in ev.EVENTS]))
+    return out
+
+
+EER_ROWS = []
+for (variant, ratio, arch, k, s), res in RESULTS.items():
+    y_test = df["y"].to_numpy()[FOLD_DATA[(ratio, k)][0]["test"]]
+    for method, probs in res["probs"].items():
+        for cls, value in eers(y_test, probs).items():
+            EER_ROWS.append({"variant": variant, "ratio": ratio, "arch": arch, "fold": k, "seed": s,
+                             "method": method, "class": cls, "eer": 100 * value})
+EER = pd.DataFrame(EER_ROWS)
+MAIN = EER[EER["variant"] == "main"]
+for (ratio, arch, method, cls), g in MAIN.groupby(["ratio", "arch", "method", "class"]):
+    for s, v in g.groupby("seed")["eer"].mean().items():  # the mean over folds, per seed
+        run.log(f"eer/{ratio}/{arch}/{method}/{cls}", v / 100, seed=s)
+
+
+def fold_means(variant, ratio, arch, method, cls="Overall"):
+    """EER (%) per fold, averaged over the seeds trained on that fold."""
+    g = EER[(EER["variant"] == variant) & (EER["ratio"] == ratio) & (EER["arch"] == arch)
+            & (EER["method"] == method) & (EER["class"] == cls)]
+    return g.groupby("fold")["eer"].mean().sort_index()
+
+
+def fold_ci(variant, ratio, arch, method, cls="Overall"):
+    return metrics.mean_ci(fold_means(variant, ratio, arch, method, cls), null=None)
+
+
+def paired(a, b, cls="Overall"):
+    """(variant, ratio, arch, method) a − b, per fold (mean over its seeds), t-interval over the folds."""
+    d = fold_means(*a, cls) - fold_means(*b, cls)
+    iv = metrics.mean_ci(d.to_numpy())
+    runs_a = EER[(EER["variant"] == a[0]) & (EER["ratio"] == a[1]) & (EER["arch"] == a[2])
+                 & (EER["method"] == a[3]) & (EER["class"] == cls)].set_index(["fold", "seed"])["eer"]
+    runs_b = EER[(EER["variant"] == b[0]) & (EER["ratio"] == b[1]) & (EER["arch"] == b[2])
+                 & (EER["method"] == b[3]) & (EER["class"] == cls)].set_index(["fold", "seed"])["eer"]
+    common = runs_a.index.intersection(runs_b.index)
+    wins = metrics.sign_test((runs_b[common] - runs_a[common]).to_numpy())
+    return iv, wins
+
+
+HIST = pd.DataFrame([{**r, "variant": key[0], "ratio": key[1], "arch": key[2], "fold": key[3], "seed": key[4]}
+                     for key, res in RESULTS.items() for r in res["history"]])
+SECONDS = pd.DataFrame([{"variant": key[0], "ratio": key[1], "arch": key[2], "fold": key[3], "seed": key[4],
+                         "stage": stage, "seconds": v} for key, res in RESULTS.items()
+                        for stage, v in res["seconds"].items()])
+run.log("training/model_minutes", SECONDS["seconds"].sum() / 60)
+
+# %% [markdown]
+# ### Did training converge?
+#
+# Every stage stops when its validation loss has not improved for its patience; a stage that stops
+# *at* its cap may have been cut short.  The table counts, per stage, the runs that reached the cap.
+
+# %% tags=["remove-cell"]
+stage_runs = (HIST.assign(round=HIST.get("round", pd.Series(np.nan, index=HIST.index)).fillna(0))
+              .groupby(["variant", "ratio", "arch", "fold", "seed", "stage", "round"])
+              .agg(epochs=("epoch", "max"), cap=("cap", "first")).reset_index())
+stage_runs["at cap"] = stage_runs["epochs"] >= stage_runs["cap"]
+stage_runs = stage_runs[stage_runs["stage"] != "cluster layer"]  # a fixed 2 epochs, as in Algorithm 1
+STAGE_NAMES = {"Baseline": "Baseline detector", "end to end": "embedding rounds (end to end)",
+               "Proposed1 (output layer)": "Proposed1 output layer", "Proposed2 (end to end)": "Proposed2 end to end"}
+convergence = (stage_runs.groupby(["arch", "stage"])
+               .agg(runs=("epochs", "size"), epochs_median=("epochs", "median"), epochs_max=("epochs", "max"),
+                    cap=("cap", "max"), at_cap=("at cap", "sum")).reset_index())
+convergence["stage"] = convergence["stage"].map(STAGE_NAMES)
+convergence["arch"] = convergence["arch"].str.upper()
+n_at_cap = int(convergence["at_cap"].sum())
+run.log("training/stage_runs_at_cap", n_at_cap)
+run.log("training/stage_runs", int(convergence["runs"].sum()))
+run.log_table("convergence", convergence)
+
+# %% tags=["remove-input"]
+report.show_table(convergence.rename(columns={"arch": "network", "epochs_median": "epochs (median)",
+                                              "epochs_max": "epochs (max)", "at_cap": "runs at the cap"}))
+display(Markdown(
+    f"{n(convergence['runs'].sum())} training stages; "
+    + ("none reached its cap: early stopping ended every one." if n_at_cap == 0 else
+       f"**{n_at_cap} reached the cap** (the table says which), so those may be cut short.")
+    + f" Training took {SECONDS['seconds'].sum() / 60:.0f} model-minutes on {HYPER['workers']} worker processes."))
+
+# %% tags=["hide-input"]
+curves = HIST[(HIST["variant"] == "main") & HIST["stage"].isin(["Baseline", "Proposed2 (end to end)"])]
+fig, axes = plt.subplots(1, len(PLAN), figsize=(7.6, 2.6), sharey=False)
+for ax, (ratio, arch) in zip(np.atleast_1d(axes), PLAN):
+    sub = curves[(curves["ratio"] == ratio) & (curves["arch"] == arch)]
+    sns.lineplot(data=sub, x="epoch", y="val_loss", hue="stage", ax=ax, errorbar=("pi", 80), legend=ax is axes[0])
+    ax.set_title(f"{arch.upper()}, {ratio}", fontsize=9)
+    ax.set_ylabel("validation loss (eq. 2)" if ax is axes[0] else "")
+if axes[0].get_legend():
+    axes[0].legend(fontsize=7, loc="upper right")
+fig.suptitle("Validation loss per epoch (median and 80 % band over folds and seeds)", fontsize=10)
+plt.show()
+plt.close(fig)
+
+# %% [markdown]
+# ## Table 1 and Table 2 beside the paper
+#
+# EER (%) per event, each event against every other clip, and the overall EER as the plain mean of
+# the three (the paper weights every event equally).  Ours: the mean over the 5 test folds of each
+# fold's EER (itself the mean over the 3 seeds trained on that fold), with a 95 % t-interval over the
+# folds.  **The paper's numbers are on AudioSet, ours on UrbanSound8K, Donate-a-Cry, ESC-50 and SESA**:
+# the columns are shown side by side so the reader sees both, not to be read as a reproduction gap.
+
+# %% tags=["remove-cell"]
+def eer_table(ratio, arch):
     rows = []
-    for cls in ["Dog", "Baby", "Gun", "Overall"]:
+    for cls in CLASSES:
+        row = {"event": cls}
         for method in METHODS:
-            note = DATA_NOTE if (cls, method) == ("Dog", "Baseline") else ""
-            if cls == "Gun" and method == "Baseline":
-                n_gun = int((df.iloc[EXPERIMENTS[ratio][2]]["label"] == "gun_shot").sum())
-                note = f"only {n_gun} test gun shots: one clip moves the EER by {100 / n_gun:.0f} points"
-            rows.append({"quantity": f"{arch.upper()} {method}: {cls}", "paper": paper[method][cls],
-                         "ours": run.values(f"eer/{ratio}/{arch}/{method}/{cls}"), "note": note})
-    return report.paper_vs_ours(rows, scale=100, digits=1, unit=" EER %")
+            iv = fold_ci("main", ratio, arch, method, cls)
+            row[f"{method}: paper"] = f"{PAPER[ratio][arch][method][cls]:.1f}"
+            row[f"{method}: ours"] = f"{iv.estimate:.1f} [{iv.low:.1f}, {iv.high:.1f}]"
+        rows.append(row)
+    return pd.DataFrame(rows)
 
 
-for arch in ["lstm", "cnn"]:
-    t = eer_table("6:1:2:16", arch, PAPER_T1[arch])
-    run.log_table(f"table1_{arch}", t)
-    display(Markdown(f"**{arch.upper()}**, ratio 6:1:2:16 — {DATA_NOTE}"))
-    display(t)
+TABLE_OUT = {}
+for ratio, arch in [("6:1:2:16", "lstm"), ("6:1:2:16", "cnn"), ("2:2:1:26", "cnn")]:
+    TABLE_OUT[(ratio, arch)] = eer_table(ratio, arch)
+    run.log_table(f"table_{ratio}_{arch}", TABLE_OUT[(ratio, arch)])
 
-# %%
-def compact(ratio, archs, paper_of):
-    """Paper | ours side by side in the paper's layout (rows: events, columns: network × method)."""
-    out = {}
-    for arch in archs:
+# %% [markdown]
+# **Table 1, LSTM, ratio 6 : 1 : 2 : 16**
+
+# %% tags=["remove-input"]
+report.show_table(TABLE_OUT[("6:1:2:16", "lstm")])
+
+# %% [markdown]
+# **Table 1, CNN, ratio 6 : 1 : 2 : 16**
+
+# %% tags=["remove-input"]
+report.show_table(TABLE_OUT[("6:1:2:16", "cnn")])
+
+# %% [markdown]
+# **Table 2, CNN, ratio 2 : 2 : 1 : 26** (more background per event)
+
+# %% tags=["remove-input"]
+report.show_table(TABLE_OUT[("2:2:1:26", "cnn")])
+
+# %% [markdown]
+# ### The differences that carry the paper's claims
+#
+# Paired on the same folds and seeds: for every fold, the difference of the two methods' overall EERs
+# (each averaged over the fold's seeds), then a t-interval over the five folds — it contains the
+# spread of test folds, training sets and seeds.  A negative difference means the first method errs
+# less.  "Runs won" counts the fold × seed runs in which the first method had the lower EER.
+
+# %% tags=["remove-cell"]
+COMPARISONS = {
+    "events_p2_beats_baseline_lstm": (("main", "6:1:2:16", "lstm", "Proposed2"), ("main", "6:1:2:16", "lstm", "Baseline")),
+    "events_p2_beats_baseline_cnn": (("main", "6:1:2:16", "cnn", "Proposed2"), ("main", "6:1:2:16", "cnn", "Baseline")),
+    "events_p2_beats_baseline_cnn_table2": (("main", "2:2:1:26", "cnn", "Proposed2"),
+                                            ("main", "2:2:1:26", "cnn", "Baseline")),
+    "events_p1_matches_baseline": (("main", "6:1:2:16", "cnn", "Proposed1"), ("main", "6:1:2:16", "cnn", "Baseline")),
+    "events_cnn_beats_lstm": (("main", "6:1:2:16", "cnn", "Baseline"), ("main", "6:1:2:16", "lstm", "Baseline")),
+}
+EXTRA = {
+    "LSTM Proposed1 − Baseline, Table 1": (("main", "6:1:2:16", "lstm", "Proposed1"),
+                                            ("main", "6:1:2:16", "lstm", "Baseline")),
+    "CNN Proposed1 − Baseline, Table 2": (("main", "2:2:1:26", "cnn", "Proposed1"),
+                                          ("main", "2:2:1:26", "cnn", "Baseline")),
+    "CNN Proposed2 − Proposed1, Table 1": (("main", "6:1:2:16", "cnn", "Proposed2"),
+                                           ("main", "6:1:2:16", "cnn", "Proposed1")),
+}
+LABEL = {"events_p2_beats_baseline_lstm": "LSTM Proposed2 − Baseline, Table 1",
+         "events_p2_beats_baseline_cnn": "CNN Proposed2 − Baseline, Table 1",
+         "events_p2_beats_baseline_cnn_table2": "CNN Proposed2 − Baseline, Table 2",
+         "events_p1_matches_baseline": "CNN Proposed1 − Baseline, Table 1",
+         "events_cnn_beats_lstm": "CNN − LSTM Baseline, Table 1"}
+DIFFS, diff_rows = {}, []
+for key, (a, b) in {**COMPARISONS, **EXTRA}.items():
+    iv, wins = paired(a, b)
+    DIFFS[key] = (iv, wins)
+    name = LABEL.get(key, key)
+    run.log(f"diff/{name}", iv.estimate)
+    diff_rows.append({"comparison (overall EER)": name, "difference, 95 % CI": pts(iv),
+                      "runs won by the first": f"{wins['wins']} of {wins['wins'] + wins['losses'] + wins['ties']}",
+                      "sign test p": f"{wins['p_value']:.3f}"})
+diff_table = pd.DataFrame(diff_rows)
+run.log_table("paired_differences", diff_table)
+
+# %% tags=["remove-input"]
+report.show_table(diff_table)
+
+# %% [markdown]
+# ### The bfloat16 check
+#
+# The CNN's forward passes ran in bfloat16.  On the first seed of every fold the Baseline CNN was
+# also trained in float32; the two are compared on the same test folds.  We set a tolerance of ±2 EER
+# points beforehand.
+
+# %% tags=["remove-cell"]
+PARITY_TOL = 2.0
+parity_ok = None
+if ("fp32", "6:1:2:16", "cnn", 0, seeds[0]) in RESULTS:
+    bf = EER[(EER["variant"] == "main") & (EER["seed"] == seeds[0])]
+    fp = EER[EER["variant"] == "fp32"]
+    sel = (bf["ratio"] == "6:1:2:16") & (bf["arch"] == "cnn") & (bf["method"] == "Baseline") & (bf["class"] == "Overall")
+    d = (bf[sel].set_index("fold")["eer"] - fp[fp["class"] == "Overall"].set_index("fold")["eer"]).dropna()
+    parity = metrics.mean_ci(d.to_numpy())
+    parity_ok = -PARITY_TOL <= parity.low and parity.high <= PARITY_TOL
+    bf_s = SECONDS[(SECONDS["variant"] == "main") & (SECONDS["arch"] == "cnn") & (SECONDS["ratio"] == "6:1:2:16")
+                   & (SECONDS["stage"] == "Baseline") & (SECONDS["seed"] == seeds[0])]["seconds"].sum()
+    fp_s = SECONDS[SECONDS["variant"] == "fp32"]["seconds"].sum()
+    run.log("parity/bf16_minus_fp32_overall_eer_points", parity.estimate)
+    bf_epochs = HIST[(HIST["variant"] == "main") & (HIST["arch"] == "cnn") & (HIST["ratio"] == "6:1:2:16")
+                     & (HIST["stage"] == "Baseline") & (HIST["seed"] == seeds[0])]
+    fp_epochs = HIST[HIST["variant"] == "fp32"]
+    speed = bf_epochs["samples_per_s"].median() / fp_epochs["samples_per_s"].median()
+    run.log("parity/bf16_speedup_samples_per_s", speed)
+
+# %% tags=["remove-input"]
+if parity_ok is not None:
+    display(Markdown(
+        f"Baseline CNN, Table 1, bf16 − float32 overall EER: **{pts(parity)}** over {parity.n} folds, at "
+        f"{speed:.2f}× the float32 training speed (median samples/s per epoch). "
+        + (f"The interval lies within ±{PARITY_TOL:g} points: parity holds at that tolerance." if parity_ok else
+           f"The interval is not within ±{PARITY_TOL:g} points: **parity is not shown**, so the CNN rows carry "
+           "that caveat.")))
+
+# %% [markdown]
+# ### Size-balanced clusters (ablation)
+#
+# The paper asks for clusters of roughly equal size; plain spherical k-means follows the data's modes
+# instead (the toy example's red clusters above are uneven).  `th.spherical_kmeans(..., balanced=True)`
+# refines the k-means solution with exact capacity-constrained assignments (no cluster takes more
+# than ⌈n/k⌉ clips; the assignment step of balanced k-means, solved with
+# `scipy.optimize.linear_sum_assignment`).  One seed per fold, CNN, Table 1; compared with plain
+# k-means on the same folds and seed.
+
+# %% tags=["remove-cell"]
+ablation = None
+if size["ablation"]:
+    first = EER[EER["seed"] == seeds[0]]
+    rows = []
+    for method in ("Proposed1", "Proposed2"):
+        bal = first[(first["variant"] == "balanced") & (first["method"] == method) & (first["class"] == "Overall")]
+        pla = first[(first["variant"] == "main") & (first["ratio"] == "6:1:2:16") & (first["arch"] == "cnn")
+                    & (first["method"] == method) & (first["class"] == "Overall")]
+        d = (bal.set_index("fold")["eer"] - pla.set_index("fold")["eer"]).dropna()
+        iv = metrics.mean_ci(d.to_numpy())
+        run.log(f"ablation/balanced_minus_plain/{method}", iv.estimate)
+        rows.append({"method": method, "plain k-means": f"{pla['eer'].mean():.1f}",
+                     "size-balanced": f"{bal['eer'].mean():.1f}", "balanced − plain, 95 % CI": pts(iv)})
+
+    def spread(variant):
+        ratios = [max(r["clusters"]["background_sizes"]) / max(1, min(r["clusters"]["background_sizes"]))
+                  for key, r in RESULTS.items() if key[0] == variant and key[1:3] == ("6:1:2:16", "cnn")
+                  and key[4] == seeds[0]]
+        return float(np.median(ratios))
+
+    rows.append({"method": "largest / smallest background cluster (last round, median over folds)",
+                 "plain k-means": f"{spread('main'):.1f}", "size-balanced": f"{spread('balanced'):.1f}",
+                 "balanced − plain, 95 % CI": ""})
+    ablation = pd.DataFrame(rows)
+    run.log_table("ablation_balanced_clusters", ablation)
+
+# %% tags=["remove-input"]
+if ablation is not None:
+    report.show_table(ablation)
+
+# %% [markdown]
+# ### DET curves (the paper's Fig. 3 and 4)
+#
+# Miss rate against false-alarm rate on normal-deviate axes; the test scores of the five fold models of
+# the first seed pooled into one curve per method (every clip scored once).
+
+# %% tags=["hide-input"]
+def pooled(ratio, arch, method, l):
+    ys, ps = [], []
+    for k in FOLD_IDS:
+        res = RESULTS[("main", ratio, arch, k, seeds[0])]
+        ys.append(df["y"].to_numpy()[FOLD_DATA[(ratio, k)][0]["test"]])
+        ps.append(res["probs"][method][:, l])
+    return np.concatenate(ys), np.concatenate(ps)
+
+
+fig, axes = plt.subplots(len(PLAN), 3, figsize=(7.6, 7.4))
+for row, (ratio, arch) in enumerate(PLAN):
+    for l, lab in enumerate(ev.EVENTS):
+        curves = {}
         for method in METHODS:
-            col = f"{arch.upper()} {method[0] if method == 'Baseline' else 'P' + method[-1]}"
-            out[col] = {cls: f"{paper_of(arch)[method][cls]:.1f} | "
-                             f"{100 * np.mean(run.values(f'eer/{ratio}/{arch}/{method}/{cls}')):.1f}"
-                        for cls in ["Dog", "Baby", "Gun", "Overall"]}
-    return pd.DataFrame(out)
-
-
-display(Markdown("Table 1 in the paper's layout, each cell *paper | ours (mean)*, EER %; B = Baseline, "
-                 f"P1/P2 = Proposed1/2. {DATA_NOTE}."))
-display(compact("6:1:2:16", ["lstm", "cnn"], lambda a: PAPER_T1[a]))
+            y_, p_ = pooled(ratio, arch, method, l)
+            fpr, fnr, _ = metrics.det_curve((y_ == l).astype(int), p_)
+            curves[method] = (fpr, fnr)
+        report.plot_det(curves, ax=axes[row, l], title=f"{EVENT_NAMES[lab]}, {arch.upper()} {ratio}")
+        axes[row, l].title.set_fontsize(8)
+        if (row, l) != (0, 0) and axes[row, l].get_legend():
+            axes[row, l].get_legend().remove()
+plt.tight_layout()
+plt.show()
+plt.close(fig)
 
 # %% [markdown]
-# ### DET curves (the paper's Fig. 3)
+# ### Does the baby-cry detector need the corpus?
 #
-# Miss rate against false-alarm rate on normal-deviate axes, per event; the test scores of all seeds
-# pooled into one curve per model (each seed's model scores the same test clips).
+# The third confound check: the baby-cry EER of the Table 1 CNN (Proposed2 and Baseline, first seed,
+# all folds pooled), once with only Donate-a-Cry cries as positives and once with only the other
+# corpora's cries; the negatives are every non-cry clip both times.  A detector that had learned
+# "Donate-a-Cry's recording chain" rather than crying would miss the other corpora's cries.  95 %
+# intervals from a bootstrap over source recordings.
 
-# %%
-def pooled_det(ratio, arch, method, l):
-    ys, ps = zip(*SCORES[(ratio, arch, method)])
-    y = np.concatenate(ys)
-    p = np.concatenate([q[:, l] for q in ps])
-    fpr, fnr, _ = metrics.det_curve((y == l).astype(int), p)
-    return fpr, fnr
-
-
-def det_figure(ratio, archs, title):
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4.2))
-    for l, (ax, lab) in enumerate(zip(axes, ev.EVENTS)):
-        curves = {f"{arch.upper()} {m}": pooled_det(ratio, arch, m, l) for arch in archs for m in METHODS}
-        report.plot_det(curves, ax=ax, title=f"{EVENT_NAMES[lab]} ({ratio})")
-    fig.suptitle(title)
-    plt.show()
+# %% tags=["remove-cell"]
+def eer_subset(y, p, keep):
+    return metrics.eer(y[keep], p[keep])
 
 
-det_figure("6:1:2:16", ["lstm", "cnn"], f"DET curves, ratio 6:1:2:16 — {DATA_NOTE}")
+corpus_rows = []
+test_rows_all = np.concatenate([FOLD_DATA[("6:1:2:16", k)][0]["test"] for k in FOLD_IDS])
+groups_all = df["group"].to_numpy()[test_rows_all]
+for method in ("Baseline", "Proposed2"):
+    y_, p_ = pooled("6:1:2:16", "cnn", method, 1)
+    is_cry = (y_ == 1).astype(int)
+    dac = from_dac[test_rows_all]
+    for name, positives in [("Donate-a-Cry cries", dac), ("other corpora's cries", ~dac)]:
+        keep = (is_cry == 0) | positives
+        iv = metrics.bootstrap_ci(lambda yy, pp: metrics.eer(yy, pp), is_cry[keep], p_[keep], groups=groups_all[keep],
+                                  n_boot=size["n_boot"], seed=seeds[0], null=None).scaled(100)
+        run.log(f"confound/detector/{method}/{'dac' if name.startswith('Donate') else 'other'}_eer", iv.estimate / 100)
+        corpus_rows.append({"detector": f"CNN {method}", "positives": f"{name} ({int((positives & (is_cry == 1)).sum())})",
+                            "baby-cry EER (%), 95 % CI": f"{iv.estimate:.1f} [{iv.low:.1f}, {iv.high:.1f}]"})
+corpus_table = pd.DataFrame(corpus_rows)
+run.log_table("confound_detector", corpus_table)
 
-# %% [markdown]
-# ## Table 2: EER (%) of the CNN at training ratio 2 : 2 : 1 : 26
-#
-# More imbalance between background and events.  The paper reached it by down-sampling dog and gun
-# shot in training and validation; we subsample our splits to the same ratio (counts above).
-# Paper: AudioSet; **ours: UrbanSound8K, Donate-a-Cry, ESC-50 and SESA**.
-
-# %%
-t2 = eer_table("2:2:1:26", "cnn", PAPER_T2)
-run.log_table("table2_cnn", t2)
-display(Markdown(f"**CNN**, ratio 2:2:1:26 — {DATA_NOTE}"))
-display(t2)
-display(compact("2:2:1:26", ["cnn"], lambda a: PAPER_T2))
-
-# %%
-det_figure("2:2:1:26", ["cnn"], f"DET curves, CNN, ratio 2:2:1:26 (the paper's Fig. 4) — {DATA_NOTE}")
-
-# %% [markdown]
-# ### What the tables say
-#
-# The paper's claim is an ordering: Proposed2 has the lowest overall EER, Proposed1 is about as good
-# as the Baseline, and the CNN beats the LSTM.  The text below is computed from the numbers above.
-
-# %%
-def overall(ratio, arch, method):
-    v = np.array(run.values(f"eer/{ratio}/{arch}/{method}/Overall")) * 100
-    return v.mean(), v.std(ddof=1) if len(v) > 1 else 0.0
-
-
-lines = []
-for ratio, arch in PLAN:
-    m = {meth: overall(ratio, arch, meth) for meth in METHODS}
-    best = min(m, key=lambda k: m[k][0])
-    gap = m["Proposed2"][0] - m["Baseline"][0]
-    noise = max(m["Proposed2"][1], m["Baseline"][1])
-    verdict = ("within the seed-to-seed spread" if abs(gap) <= noise else
-               "better than the Baseline" if gap < 0 else "worse than the Baseline")
-    lines.append(f"* **{arch.upper()}, {ratio}**: overall EER Baseline {m['Baseline'][0]:.1f} %, Proposed1 "
-                 f"{m['Proposed1'][0]:.1f} %, Proposed2 {m['Proposed2'][0]:.1f} % (lowest: {best}); Proposed2 − "
-                 f"Baseline = {gap:+.1f} points, {verdict} (largest std {noise:.1f}).")
-lstm_b, cnn_b = overall("6:1:2:16", "lstm", "Baseline")[0], overall("6:1:2:16", "cnn", "Baseline")[0]
-lines.append(f"* CNN vs LSTM (Baseline, 6:1:2:16): {cnn_b:.1f} % vs {lstm_b:.1f} % — the CNN is "
-             + ("better, as in the paper." if cnn_b < lstm_b else "not better here, unlike the paper."))
-display(Markdown("\n".join(lines)))
-
-# %% [markdown]
-# Likely causes of the gaps to the paper, in order of weight: (1) **far less training**: the `book`
-# profile trains for a handful of epochs per stage (paper: 5 rounds of 30–150 epochs), so the
-# clustering rounds that are the heart of the method have little room to reshape the embedding;
-# (2) **far less data**: a few hundred training clips per experiment against tens of thousands, with
-# one to a few dozen baby cries and gun shots; (3) **different clips**: half-second loudest windows of
-# clean-ish UrbanSound8K/ESC-50/SESA/Donate-a-Cry cuts instead of 10 s weakly labelled AudioSet clips
-# — our task is easier per clip but the test set is tiny (a few dozen clips per event), so a single
-# clip moves an EER by several points; (4) our reading of the illegible equations (5)–(9), in
-# particular α's initial value and the cluster weights.
+# %% tags=["remove-input"]
+report.show_table(corpus_table)
+dac_eer = run.metrics["confound/detector/Proposed2/dac_eer"]["all"] * 100
+other_eer = run.metrics["confound/detector/Proposed2/other_eer"]["all"] * 100
+display(Markdown(
+    f"Proposed2 finds Donate-a-Cry cries at {dac_eer:.1f} % EER and the other corpora's cries at {other_eer:.1f} %. "
+    + ("The cries from other corpora are found clearly less well, so part of the baby-cry score may rest on "
+       "Donate-a-Cry's recording chain rather than on the cry; the baby-cry column should be read with that caveat."
+       if other_eer > dac_eer + 5 else
+       "The detector finds cries from other corpora about as well, so it is not merely recognising Donate-a-Cry's "
+       "recording chain; what the corpus check above cannot exclude is that both kinds of cue contribute.")))
 
 # %% [markdown]
 # ## Efficiency: triple-header cross-entropy vs quintuplet hinge loss
 #
-# The paper's second claim: its loss costs O(I·K) per epoch, while Huang et al.'s triple-header
-# hinge loss needs, for every sample, a quintuplet (farthest same-cluster sample, nearest and
-# farthest same-class samples of other clusters, nearest other-class sample) found from all pairwise
-# distances — O(I²).  We time one epoch of each as the training set grows: the cross-entropy epoch
-# *including* a fresh spherical k-means clustering (as if re-clustered every epoch, which favours
-# the hinge loss), the hinge epoch including the quintuplet search over all pairs (refreshed every
-# epoch) and five forward/backward passes per anchor.  To keep the measurement about the losses, the
-# embedding network is small (a 32-unit LSTM on the toy sequences), so network cost does not hide
-# the growth; growth orders are fitted on log–log axes.
+# The paper's second claim: its loss costs O(I·K) per epoch, while the triple-header hinge loss of
+# Huang et al. needs, for every sample, a quintuplet found from all pairwise distances — O(I²).  We
+# time one epoch of each as the training set grows: the cross-entropy epoch *including* a fresh
+# spherical k-means (as if re-clustered every epoch, which favours the hinge loss), the hinge epoch
+# including the quintuplet search over all pairs and five forward/backward passes per anchor.  A small
+# embedding network (a 32-unit LSTM on the toy sequences) keeps the measurement about the losses.
+# Growth orders are slopes on log–log axes, fitted to every repeat, with their 95 % intervals.
 
-# %%
+# %% tags=["remove-cell"]
 scale_rows = []
 with run.time("scaling"):
-    for n in SIZES["scaling_sizes"]:
-        Xs, ys = th.toy_data(n=n, seed=seed)
-        best = {}
-        for rep in range(SIZES["repeats"]):  # the fastest of the repeats: timings on a shared machine are noisy
+    for n_train in size["scaling_sizes"]:
+        Xs, ys = th.toy_data(n=n_train, seed=seed)
+        for rep in range(size["repeats"]):
             training.set_seed(seed)
             ce = th.epoch_time_triple_header(th.LSTMEmbedder(1, 32), Xs, ys, seed=seed)
             training.set_seed(seed)
             net = th.LSTMEmbedder(1, 32)
             cl = th.cluster_per_class(th.embed(net, Xs), ys, seed=seed)
             hinge = th.epoch_time_quintuplet(net, Xs, ys, cl.assignment, seed=seed)
-            for loss, r in [("triple-header cross-entropy", ce), ("quintuplet hinge (Huang et al.)", hinge)]:
-                if r["epoch_s"] < best.get(loss, {"epoch_s": np.inf})["epoch_s"]:
-                    best[loss] = r
-        for loss, r in best.items():
-            scale_rows.append({"n": n, "loss": loss, **r})
+            scale_rows += [{"n": n_train, "repeat": rep, "loss": "triple-header cross-entropy", **ce},
+                           {"n": n_train, "repeat": rep, "loss": "quintuplet hinge (Huang et al.)", **hinge}]
 scaling = pd.DataFrame(scale_rows)
-orders = {}
-for loss, g in scaling.groupby("loss"):
-    orders[loss] = {"epoch": th.growth_order(g["n"], g["epoch_s"]),
-                    "selection": th.growth_order(g["n"], g["select_s"]),
-                    "epoch (two largest sizes)": th.growth_order(g["n"].iloc[-2:], g["epoch_s"].iloc[-2:])}
-run.log("scaling/order/triple_header_ce", orders["triple-header cross-entropy"]["epoch"])
-run.log("scaling/order/quintuplet_hinge", orders["quintuplet hinge (Huang et al.)"]["epoch"])
-run.log("scaling/order/quintuplet_mining", orders["quintuplet hinge (Huang et al.)"]["selection"])
-run.log("scaling/order/ce_clustering", orders["triple-header cross-entropy"]["selection"])
-big = scaling[scaling["n"] == scaling["n"].max()].set_index("loss")["epoch_s"]
-run.log("scaling/ratio_at_largest", big["quintuplet hinge (Huang et al.)"] / big["triple-header cross-entropy"])
-run.log_table("scaling", scaling)
-display(scaling.pivot(index="n", columns="loss", values=["epoch_s", "select_s"]).round(3))
 
-# %%
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+
+def slope(g, col="epoch_s"):
+    from scipy import stats
+
+    fit = stats.linregress(np.log(g["n"]), np.log(g[col]))
+    return fit.slope, fit.stderr, len(g)
+
+
+def slope_interval(a, b):
+    """Difference of two fitted growth orders with a t-interval (independent fits)."""
+    from scipy import stats
+
+    (sa, ea, na), (sb, eb, nb) = a, b
+    se = float(np.hypot(ea, eb))
+    half = float(stats.t.ppf(0.975, na + nb - 4) * se)
+    p = float(2 * stats.t.sf(abs(sa - sb) / se, na + nb - 4)) if se > 0 else 0.0
+    return metrics.Interval(sa - sb, sa - sb - half, sa - sb + half, na + nb, None, 0.95,
+                            "t-interval of the difference of two log–log slopes", p)
+
+
+ORDERS = {loss: slope(g) for loss, g in scaling.groupby("loss")}
+MINING = {loss: slope(g, "select_s") for loss, g in scaling.groupby("loss")}
+CE, HINGE = "triple-header cross-entropy", "quintuplet hinge (Huang et al.)"
+order_gap = slope_interval(ORDERS[HINGE], ORDERS[CE])
+run.log("scaling/order/triple_header_ce", ORDERS[CE][0])
+run.log("scaling/order/quintuplet_hinge", ORDERS[HINGE][0])
+run.log("scaling/order/quintuplet_mining", MINING[HINGE][0])
+run.log("scaling/order/ce_clustering", MINING[CE][0])
+big = scaling[scaling["n"] == scaling["n"].max()].groupby("loss")["epoch_s"].min()
+ratio_big = float(big[HINGE] / big[CE])
+run.log("scaling/ratio_at_largest", ratio_big)
+run.log_table("scaling", scaling)
+t_scale = pd.DataFrame([
+    {"quantity": "growth order of an epoch: triple-header cross-entropy", "paper": "1 (O(I·K))",
+     "ours, ± 95 %": f"{ORDERS[CE][0]:.2f} ± {1.96 * ORDERS[CE][1]:.2f}"},
+    {"quantity": "growth order of an epoch: quintuplet hinge", "paper": "2 (O(I²))",
+     "ours, ± 95 %": f"{ORDERS[HINGE][0]:.2f} ± {1.96 * ORDERS[HINGE][1]:.2f}"},
+    {"quantity": "growth order, quintuplet mining alone", "paper": "2",
+     "ours, ± 95 %": f"{MINING[HINGE][0]:.2f} ± {1.96 * MINING[HINGE][1]:.2f}"},
+    {"quantity": "growth order, per-class spherical k-means alone", "paper": "1",
+     "ours, ± 95 %": f"{MINING[CE][0]:.2f} ± {1.96 * MINING[CE][1]:.2f}"},
+])
+run.log_table("scaling_orders", t_scale)
+
+# %% tags=["remove-input"]
+report.show_table(t_scale)
+
+# %% tags=["hide-input"]
+fig, axes = plt.subplots(1, 2, figsize=(7.6, 3.0))
 for loss, g in scaling.groupby("loss"):
-    axes[0].loglog(g["n"], g["epoch_s"], "o-", label=f"{loss} (order {orders[loss]['epoch']:.2f})")
-    axes[1].loglog(g["n"], g["select_s"], "o-",
-                   label=f"{'clustering' if 'cross' in loss else 'quintuplet mining'} "
-                         f"(order {orders[loss]['selection']:.2f})")
-n_ref = scaling["n"].unique().astype(float)
-for ax, col in [(axes[0], "epoch_s"), (axes[1], "select_s")]:
-    base = scaling[col].min()
-    ax.loglog(n_ref, base * n_ref / n_ref[0], ":", color="grey", label="∝ I")
-    ax.loglog(n_ref, base * (n_ref / n_ref[0]) ** 2, "--", color="grey", label="∝ I²")
+    axes[0].loglog(g["n"], g["epoch_s"], "o", label=f"{loss} (order {ORDERS[loss][0]:.2f})", alpha=0.8)
+    axes[1].loglog(g["n"], g["select_s"], "o", alpha=0.8,
+                   label=f"{'clustering' if loss == CE else 'quintuplet mining'} (order {MINING[loss][0]:.2f})")
+for ax in axes:
     ax.set_xlabel("training samples I")
     ax.legend(fontsize=7)
-axes[0].set_ylabel("seconds per epoch")
-axes[0].set_title("whole epoch")
-axes[1].set_title("selection step only")
+axes[0].set_ylabel("seconds")
+axes[0].set_title("whole epoch", fontsize=9)
+axes[1].set_title("selection step only", fontsize=9)
 plt.show()
+plt.close(fig)
 
-# %%
-paper_orders = {"triple-header cross-entropy": 1.0, "quintuplet hinge (Huang et al.)": 2.0}
-t_scale = report.paper_vs_ours([
-    {"quantity": f"growth order of time per epoch: {loss}", "paper": paper_orders[loss],
-     "ours": [orders[loss]["epoch"]],
-     "note": "paper: O(IK) vs O(I²) from the algorithm, not a measurement; ours: fitted slope, 1 run"}
-    for loss in paper_orders] + [
-    {"quantity": "growth order, quintuplet mining alone", "paper": 2.0,
-     "ours": [orders["quintuplet hinge (Huang et al.)"]["selection"]], "note": "all pairwise distances"},
-    {"quantity": "growth order, per-class spherical k-means alone", "paper": 1.0,
-     "ours": [orders["triple-header cross-entropy"]["selection"]], "note": "O(I·K) per iteration"},
-], digits=2)
-display(t_scale)
-run.log_table("scaling_orders", t_scale)
-ratio_big = run.values("scaling/ratio_at_largest")[0]
+# %% tags=["remove-input"]
 display(Markdown(
-    f"At I = {scaling['n'].max():,} the hinge-loss epoch takes **{ratio_big:.1f}×** as long as the "
-    f"cross-entropy epoch.  Over the measured range the hinge epoch grows with order "
-    f"{orders['quintuplet hinge (Huang et al.)']['epoch']:.2f} (between the two largest sizes: "
-    f"{orders['quintuplet hinge (Huang et al.)']['epoch (two largest sizes)']:.2f}) and the cross-entropy epoch "
-    f"with order {orders['triple-header cross-entropy']['epoch']:.2f}.  At small I the five forward/backward "
-    "passes per anchor dominate the hinge epoch (a constant factor), and the quadratic mining term takes "
-    "over as I grows — which is the paper's point; a bigger embedding network pushes the crossover to larger I."))
+    f"At I = {n(scaling['n'].max())} the hinge-loss epoch takes **{ratio_big:.1f}×** as long as the "
+    f"cross-entropy epoch; its growth order exceeds the cross-entropy's by {order_gap.estimate:.2f} "
+    f"[{order_gap.low:.2f}, {order_gap.high:.2f}]. At small I the five forward/backward passes per anchor "
+    "dominate the hinge epoch (a constant factor) and the quadratic mining takes over as I grows — the paper's "
+    "point; a bigger embedding network pushes the crossover to larger I."))
 
 # %% [markdown]
-# ## Headline numbers
-
-# %%
-TOL = 3.0  # EER points: the paper reports single runs on ~10x more data; this is our reproduction band
-for ratio, arch, paper, label in [("6:1:2:16", "lstm", PAPER_T1["lstm"], "Table 1 LSTM"),
-                                  ("6:1:2:16", "cnn", PAPER_T1["cnn"], "Table 1 CNN"),
-                                  ("2:2:1:26", "cnn", PAPER_T2, "Table 2 CNN")]:
-    for method in ["Baseline", "Proposed2"]:
-        run.headline(f"{label} {method} overall EER (%)", f"eer/{ratio}/{arch}/{method}/Overall",
-                     paper=paper[method]["Overall"], tolerance=TOL, scale=100,
-                     data_used="UrbanSound8K+Donate-a-Cry+ESC-50+SESA at 8 kHz (paper: AudioSet)",
-                     reason=f"profile {profile}: {SIZES['crop_s']} s crops, "
-                            f"{int(counts_table[counts_table['ratio'] == ratio]['train'].sum())} training clips")
-run.headline("growth order, quintuplet hinge epoch", "scaling/order/quintuplet_hinge", paper=2.0, tolerance=0.3,
-             data_used="toy sequences, 32-unit LSTM", reason="paper states O(I²); we fit the measured slope")
-run.headline("growth order, triple-header CE epoch", "scaling/order/triple_header_ce", paper=1.0, tolerance=0.3,
-             data_used="toy sequences, 32-unit LSTM", reason="paper states O(I·K); we fit the measured slope")
-display(pd.DataFrame(run.headlines)[["quantity", "paper", "ours_mean", "ours_std", "n_seeds", "verdict"]].round(2))
-
-# %% [markdown]
-# ## Closing note
+# ## Use the detector on your own recordings
 #
-# The summary below is generated from this run's results.
+# The book ships the Table 1 CNN Proposed2 detector of the first fold and seed
+# (`book/models/events_detector.pt`, trained on that fold's training recordings).
+# `th.score_files(paths)` decodes any audio file, cuts its loudest half second, computes the log-mel
+# input with the stored normalisation and returns one probability per event; a probability above the
+# event's stored threshold (its validation EER point) counts as a detection.  Below: three held-out
+# clips of each class from that fold's test recordings.
 
-# %%
-timing = pd.Series(run.timings).round(0)
-train_s = timing[[k for k in timing.index if k.startswith("train/")]].sum()
-note = [f"**Profile `{profile}`**, seeds {SEEDS}.",
-        "**Measured overall EERs (%)**, mean ± std: " + "; ".join(
-            f"{arch.upper()} {ratio} {m}: {report.mean_std(run.values(f'eer/{ratio}/{arch}/{m}/Overall'), 100, 1)}"
-            for ratio, arch in PLAN for m in METHODS) + ".",
-        f"**Scaling**: fitted growth orders {orders['triple-header cross-entropy']['epoch']:.2f} "
-        f"(triple-header CE) vs {orders['quintuplet hinge (Huang et al.)']['epoch']:.2f} (quintuplet hinge); "
-        f"hinge/CE time ratio {ratio_big:.1f} at I = {scaling['n'].max():,}.",
-        f"**Runtime**: detector training {train_s:.0f} s, toy example {timing.get('toy_example', 0):.0f} s, "
-        f"scaling {timing.get('scaling', 0):.0f} s, features {timing.get('features', 0):.0f} s "
-        "(0 when cached); wall time and peak memory are in the results file's provenance.",
-        "**Deviations from the paper**: data — UrbanSound8K, Donate-a-Cry, ESC-50 and SESA instead of AudioSet, "
-        f"every clip resampled to 8 kHz and features limited to 0–{ev.FMAX / 1000:g} kHz (the baby-cry bandwidth "
-        f"confound; bandwidth-only balanced accuracy, 8 vs 16 kHz cries: {before_rate:.2f} at 16 kHz, "
-        f"{resampled_rate:.2f} after resampling, {after_rate:.2f} in the models' band), split by source recording; "
-        f"input — the loudest {SIZES['crop_s']} s of each clip instead of 10 s clips; size — "
-        f"{int(counts_table[counts_table['ratio'] == '6:1:2:16']['train'].sum())} and "
-        f"{int(counts_table[counts_table['ratio'] == '2:2:1:26']['train'].sum())} training clips for the two "
-        "ratios (the largest counts our training split allows"
-        + (f", at most {SIZES['unit1']} clips per ratio part" if SIZES["unit1"] else "") + " for 6:1:2:16"
-        + (f", at most {SIZES['unit2']} per part" if SIZES["unit2"] else "") + " for 2:2:1:26; paper: ~39 K "
-        f"clips in all); schedule — N = {SIZES['rounds']} "
-        f"clustering rounds of {list(SIZES['embed_epochs'])} end-to-end epochs (paper: 5 rounds, 30/…/150), "
-        f"Proposed2 at most {SIZES['p2_epochs']} and Baseline at most {SIZES['baseline_epochs']} epochs "
-        "(paper: until 10 epochs without validation improvement); batch 64 on one CPU (paper: 64 × 8 GPUs); "
-        "method — equations (5)–(9) reconstructed from the text (α learned, initialised at 10; cluster "
-        "weights 1/K_c; w_l = I/I_l in eq. (2)); the CNN's second pooling covers all frames; the quintuplet "
-        "margins (0.1) are ours; the scaling study uses a small LSTM on toy data."]
-display(Markdown("\n\n".join(note)))
-run.notes.extend(note)
-print("results:", run.save())
+# %% tags=["remove-cell"]
+ship_key = ("main", "6:1:2:16", "cnn", 0, seeds[0])
+model_path = th.DEFAULT_MODEL
+if size["ship_model"] and "shipped" in RESULTS[ship_key]:
+    rows0, scaler0 = FOLD_DATA[("6:1:2:16", 0)]
+    ship = RESULTS[ship_key]["shipped"]
+    embedder = th.make_embedder("cnn")
+    layer = th.ClusterLayer(np.ones((ship["state"]["cluster_layer.weight"].shape[1], embedder.dim), np.float32))
+    shipped = th.Detector(embedder, 3, layer)
+    shipped.load_state_dict(ship["state"])
+    th.save_detector(shipped, model_path, arch="cnn", n_mels=64, mean=scaler0.mean_, std=scaler0.std_,
+                     crop_s=size["crop_s"], thresholds=[float(v) for v in ship["thresholds"]],
+                     trained_on=f"fold 0 training recordings, ratio 6:1:2:16, seed {seeds[0]}")
+demo = None
+if model_path.is_file():
+    _, ckpt = th.load_detector(model_path)
+    test0 = df.iloc[FOLD_DATA[("6:1:2:16", 0)][0]["test"]]
+    picks = test0.groupby("label").head(3)
+    demo = th.score_files(picks["abs_path"].tolist(), model_path)
+    thr = np.array(ckpt["meta"]["thresholds"])
+    demo.insert(1, "true class", picks["label"].to_numpy())
+    demo["detected"] = [", ".join(e for e, p, t in zip(ev.EVENTS, row, thr) if p >= t) or "—"
+                        for row in demo[list(ev.EVENTS)].to_numpy()]
+    demo_right = int(sum((d == "—") if c == "background" else (d == c) for c, d in zip(demo["true class"], demo["detected"])))
+    run.log("demo/correct", demo_right)
+    run.log("demo/files", len(demo))
+    run.log("model/size_kib", model_path.stat().st_size / 1024)
+
+# %% tags=["remove-input"]
+if demo is not None:
+    report.show_table(demo.round(3))
+    display(Markdown(f"{demo_right} of {len(demo)} clips get exactly their own event (background: none). "
+                     f"The model file is {model_path.stat().st_size / 1024:.0f} KiB."))
+else:
+    display(Markdown("No shipped detector in this checkout: run the chapter with the `book` profile to write it."))
+
+# %% [markdown]
+# ## Claims and verdicts
+#
+# The paper's claims, paraphrased (`book/claims/03_triple_header_events.yml`), each with our effect and
+# its 95 % interval: the paired differences above (t-interval over the five folds, each fold the mean
+# of three seeds), the fitted growth orders, and the absolute CNN baseline — on other corpora than the
+# paper's, so it is shown but not comparable.
+
+# %% tags=["remove-cell"]
+n_desc = f"{n(len(df))} test clips, {size['n_folds']} folds × {len(seeds)} seeds"
+notes = {"events_p2_beats_baseline_lstm": "UrbanSound8K/Donate-a-Cry/ESC-50/SESA, not AudioSet",
+         "events_p2_beats_baseline_cnn": "CNN forward passes in bf16",
+         "events_p2_beats_baseline_cnn_table2": "ratio 2:2:1:26 by subsampling the training folds",
+         "events_p1_matches_baseline": "'about equal' = within ±2 points (our margin)",
+         "events_cnn_beats_lstm": "Baselines of both networks"}
+for claim_id in COMPARISONS:
+    _ = run.claim(claim_id, DIFFS[claim_id][0], n_desc=n_desc, note=notes[claim_id])
+_ = run.claim("events_ce_cost_linear", order_gap,
+              n_desc=f"{len(size['scaling_sizes'])} sizes × {size['repeats']} repeats per loss",
+              note="toy sequences, 32-unit LSTM; fitted log–log slopes")
+_ = run.claim("events_baseline_eer_cnn", fold_ci("main", "6:1:2:16", "cnn", "Baseline"), n_desc=n_desc,
+              comparable=False, note="AudioSet (paper) vs our four corpora: not comparable")
+
+# %% tags=["remove-input"]
+report.show_table(report.claims_table(run.claims).fillna(""))
+
+# %% tags=["remove-input"]
+verdicts = {c["id"]: c["verdict"] for c in run.claims if c["kind"] == "relative"}
+p2_ids = ["events_p2_beats_baseline_lstm", "events_p2_beats_baseline_cnn", "events_p2_beats_baseline_cnn_table2"]
+display(Markdown(
+    f"{sum(v == 'holds' for v in verdicts.values())} of {len(verdicts)} claims hold, "
+    f"{sum(v == 'contradicted' for v in verdicts.values())} are contradicted, "
+    f"{sum(v == 'inconclusive' for v in verdicts.values())} inconclusive. The central claim, Proposed2 below the "
+    "Baseline: " + "; ".join(f"{LABEL[i]} {pts(DIFFS[i][0])} — {verdicts[i]}" for i in p2_ids) + "."))
+
+# %% [markdown]
+# ## Reading the numbers
+#
+# What differs from the paper, in order of likely weight: (1) **the data** — about a tenth of the
+# paper's clips, cleaner and shorter cuts (the loudest 0.5 s of UrbanSound8K, ESC-50, SESA and
+# Donate-a-Cry clips, where the event fills much of the clip) instead of 10 s weakly labelled AudioSet
+# clips, so absolute EERs are not comparable; (2) **the training set per table** is what the ratio
+# allows from a fold's training recordings (the counts above), tens of baby cries and gun shots rather
+# than thousands, which is where a clustering-based method has the least to work with; (3) **our
+# reading of the lost equations (5)–(9)**, in particular α's start and the cluster weights; (4) the
+# embedding rounds stop early on a validation loss the paper does not use (it trains fixed epochs).
+# The intervals are over five folds, so they are wide: a difference of a point or two in either
+# direction is within the noise of this data set.
+
+# %% tags=["remove-input"]
+minutes = (time.time() - chapter_started) / 60
+run.log("chapter_minutes", minutes)
+display(Markdown(
+    f"The chapter ran {minutes:.0f} min (profile `{profile}`): {SECONDS['seconds'].sum() / 60:.0f} model-minutes "
+    f"of training on {HYPER['workers']} single-thread worker processes, the rest features, checks and the scaling "
+    "study; peak memory and package versions are in the results file."))
+
+# %% tags=["remove-cell"]
+c_cnn = DIFFS["events_p2_beats_baseline_cnn"][0]
+c_lstm = DIFFS["events_p2_beats_baseline_lstm"][0]
+c_t2 = DIFFS["events_p2_beats_baseline_cnn_table2"][0]
+_ = report.publish_result_box(run, lead=(
+    f"With every clip tested once (5-fold cross-validation by recording, 3 seeds, models trained to their early "
+    f"stop), Proposed2 − Baseline overall EER is {pts(c_lstm)} for the LSTM, {pts(c_cnn)} for the CNN (Table 1) "
+    f"and {pts(c_t2)} for the CNN under Table 2's harsher imbalance. The CNN Baseline reaches "
+    f"{pct(fold_ci('main', '6:1:2:16', 'cnn', 'Baseline'))} EER on our corpora (paper, AudioSet: 8.7 %)."))
+_ = run.save()

@@ -310,3 +310,106 @@ def test_band_limit_hides_an_anti_alias_roll_off_below_nyquist():
     assert abs(band[0].mean() - band[1].mean()) < 0.5  # top eighth of 0–3.5 kHz: it does not
     X = ev.logmel_clip_batch(np.stack([full[0], rolled[0]]).astype(np.float32))
     assert X.shape[1] == 64 and np.abs(X[0] - X[1]).mean() < 8  # same content below 3.5 kHz
+
+
+# --------------------------------------------------------------------------
+# Size-balanced clusters, cross-validation folds, the shipped-detector round trip
+# --------------------------------------------------------------------------
+def _brute_force_balanced(S, capacity):
+    """Best total similarity over every assignment that respects the capacity (independent reference)."""
+    import itertools
+
+    n, k = S.shape
+    best = -np.inf
+    for labels in itertools.product(range(k), repeat=n):
+        if max(np.bincount(labels, minlength=k)) <= capacity:
+            best = max(best, S[np.arange(n), labels].sum())
+    return best
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_balanced_assignment_is_optimal_under_the_capacity(seed):
+    rng = np.random.default_rng(seed)
+    X = rng.standard_normal((7, 4))
+    C = rng.standard_normal((3, 4))
+    labels = th.balanced_assignment(X, C)
+    assert np.bincount(labels, minlength=3).max() <= 3  # ceil(7 / 3)
+    S = X @ C.T
+    assert S[np.arange(7), labels].sum() == pytest.approx(_brute_force_balanced(S, 3))
+
+
+def test_balanced_kmeans_evens_out_a_lopsided_class():
+    """Plain k-means follows the data (one big blob, one small); the balanced variant halves them."""
+    rng = np.random.default_rng(0)
+    big = rng.normal([1, 0, 0], 0.05, (90, 3))
+    small = rng.normal([0, 1, 0], 0.05, (10, 3))
+    X = np.vstack([big, small])
+    _, plain = th.spherical_kmeans(X, 2, seed=0)
+    _, even = th.spherical_kmeans(X, 2, seed=0, balanced=True)
+    assert sorted(np.bincount(plain)) == [10, 90]
+    assert sorted(np.bincount(even)) == [50, 50]
+    cl = th.cluster_per_class(X, np.r_[np.zeros(98, int), [1, 1]], balanced=True)
+    assert max(np.bincount(cl.assignment[:98])) - min(np.bincount(cl.assignment[:98])) <= 1
+
+
+def test_nearest_own_cluster_never_picks_another_class():
+    cl = th.Clustering(np.eye(3, dtype=np.float32), np.array([0, 0, 1]), np.zeros(3, dtype=int))
+    emb = np.array([[0.0, 0.0, 1.0], [0.0, 0.9, 0.1], [1.0, 0.0, 0.0]])
+    assert th.nearest_own_cluster(emb, [0, 0, 1], cl).tolist() == [0, 1, 2]
+
+
+def test_cross_validation_tests_every_clip_once_and_never_splits_a_recording():
+    rng = np.random.default_rng(0)
+    n = 600
+    df = pd.DataFrame(
+        {
+            "label": rng.choice(list(ev.LABELS), size=n, p=[0.2, 0.1, 0.1, 0.6]),
+            "group": rng.integers(200, size=n).astype(str),
+        }
+    )
+    folds = ev.cross_validation_folds(df, n_folds=5, seed=0)
+    assert list(folds.columns) == [f"fold{k}" for k in range(5)]
+    assert ((folds == "test").sum(axis=1) == 1).all()  # every clip is tested exactly once
+    for col in folds:
+        spread = pd.DataFrame({"g": df["group"], "s": folds[col]}).groupby("g")["s"].nunique()
+        assert spread.max() == 1
+        share = folds[col].value_counts(normalize=True)
+        assert 0.1 < share["val"] < 0.3 and 0.1 < share["test"] < 0.3
+
+
+def test_shipped_detector_round_trip_scores_a_file(tmp_path):
+    from lib.models.training import set_seed
+
+    set_seed(0)
+    X, y = th.toy_data(n=60, seed=0)
+    res = th.learn_embedding(
+        th.CNNEmbedder(64),
+        np.random.default_rng(0).standard_normal((60, 64, 51)).astype(np.float32),
+        y,
+        rounds=1,
+        head_epochs=1,
+        epochs=(1,),
+    )
+    Xf = np.random.default_rng(1).standard_normal((60, 64, 51)).astype(np.float32)
+    _, p2, _ = th.train_detector(res, Xf, y, Xf[:20], y[:20], head_epochs=1, e2e_epochs=1)
+    path = th.save_detector(
+        p2,
+        tmp_path / "d.pt",
+        arch="cnn",
+        n_mels=64,
+        mean=np.zeros((1, 64, 1)),
+        std=np.ones((1, 64, 1)),
+        crop_s=0.5,
+        thresholds=[0.5, 0.5, 0.5],
+    )
+    model, ckpt = th.load_detector(path)
+    assert np.allclose(th.detect(model, Xf[:5]), th.detect(p2.eval(), Xf[:5]), atol=1e-6)
+    wav = tmp_path / "clip.wav"
+    sf.write(wav, (0.1 * np.random.default_rng(2).standard_normal(16000)).astype(np.float32), 16000)
+    out = th.score_files([wav], path)
+    assert list(out.columns) == ["file", *ev.EVENTS] and out.shape == (1, 4)
+    assert ((out[list(ev.EVENTS)] >= 0) & (out[list(ev.EVENTS)] <= 1)).all().all()
+    with pytest.raises(FileNotFoundError, match="nope.pt"):
+        th.load_detector(tmp_path / "nope.pt")
+    with pytest.raises(ValueError, match="clip.wav"):
+        th.load_detector(wav)

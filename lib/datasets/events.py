@@ -99,6 +99,30 @@ def split(df: pd.DataFrame, fractions: dict | None = None, seed: int = 0) -> np.
     return out.to_numpy()
 
 
+def cross_validation_folds(df: pd.DataFrame, n_folds: int = 5, val_share: float = 0.2, seed: int = 0) -> pd.DataFrame:
+    """k-fold cross-validation by source recording: every clip is tested exactly once.
+
+    Returns one column per fold, ``fold0`` …, holding ``train`` / ``val`` / ``test`` for every row.
+    The test parts are the folds of :class:`sklearn.model_selection.StratifiedGroupKFold` (groups: source
+    recordings, strata: labels); within the other folds, about ``val_share`` of the recordings go to a
+    validation part (again grouped and stratified) for early stopping.  No recording ever spans two parts
+    of one fold (checked).
+    """
+    from sklearn.model_selection import StratifiedGroupKFold
+
+    y, groups = df["label"].to_numpy(), df["group"].to_numpy()
+    outer = StratifiedGroupKFold(n_splits=n_folds, shuffle=True, random_state=seed)
+    out = pd.DataFrame(index=df.index)
+    for k, (rest, test) in enumerate(outer.split(np.zeros(len(df)), y, groups)):
+        inner = StratifiedGroupKFold(n_splits=max(2, int(round(1 / val_share))), shuffle=True, random_state=seed + k)
+        tr, va = next(inner.split(np.zeros(len(rest)), y[rest], groups[rest]))
+        part = np.empty(len(df), dtype=object)
+        part[test], part[rest[tr]], part[rest[va]] = "test", "train", "val"
+        data.check_disjoint(df["group"], part)
+        out[f"fold{k}"] = part
+    return out
+
+
 def ratio_subset(labels, ratio: dict, seed: int = 0, max_unit: int | None = None) -> tuple[np.ndarray, dict]:
     """Indices of a subsample whose class counts follow ``ratio`` (label -> parts), and those counts.
 
@@ -127,6 +151,24 @@ def logmel_clip_batch(waves: np.ndarray, sr: int = SR, n_mels: int = 64, fmax: f
     return features.log_mel(waves, sr=sr, n_mels=n_mels, fmax=fmax, **FRAME)
 
 
+def logmel_files(
+    paths, crop_s: float, n_mels: int = 64, fmax: float = FMAX, n_jobs: int = 2, chunk: int = 256
+) -> np.ndarray:
+    """The models' input for any audio files: each decoded at 8 kHz (mono), its loudest ``crop_s`` s
+    (zero-padded if shorter), 64 log-mel energies over 0–``fmax`` Hz; float32 ``(n_files, n_mels, n_frames)``.
+
+    A file that cannot be decoded raises an error naming it (:func:`lib.data.load_audio`).
+    """
+    paths = [str(p) for p in paths]
+    n = int(round(crop_s * SR))
+    out = []
+    for start in range(0, len(paths), chunk):
+        waves = data.load_many(paths[start : start + chunk], sr=SR, n_jobs=n_jobs)
+        batch = np.stack([features.loudest_window(w, n, hop=FRAME["hop_length"]) for w in waves])
+        out.append(logmel_clip_batch(batch, SR, n_mels, fmax))
+    return np.concatenate(out).astype(np.float32)
+
+
 def logmel_features(
     df: pd.DataFrame, crop_s: float, n_mels: int = 64, fmax: float = FMAX, n_jobs: int = 2, chunk: int = 256
 ) -> np.ndarray:
@@ -136,15 +178,9 @@ def logmel_features(
     Returns float32 ``(n_clips, n_mels, n_frames)``.
     """
     paths = [str(p) for p in df["abs_path"]]
-    n = int(round(crop_s * SR))
 
     def compute():
-        out = []
-        for start in range(0, len(paths), chunk):
-            waves = data.load_many(paths[start : start + chunk], sr=SR, n_jobs=n_jobs)
-            batch = np.stack([features.loudest_window(w, n, hop=FRAME["hop_length"]) for w in waves])
-            out.append(logmel_clip_batch(batch, SR, n_mels, fmax))
-        return {"X": np.concatenate(out).astype(np.float32)}
+        return {"X": logmel_files(paths, crop_s, n_mels, fmax, n_jobs, chunk)}
 
     rel = [os.path.relpath(p, data.corpus_dir(CORPUS)) for p in paths]
     return features.cached(

@@ -26,15 +26,18 @@ The equations (5)-(9) are not legible in the copy of the paper we have; what thi
 implements is our reading of the surrounding text, and the chapter says so.
 
 Public entry points: :func:`learn_embedding`, :func:`train_detector`, :func:`train_baseline`,
-:func:`embed` (L2-normalised embeddings of an array) and :func:`detect` (event probabilities).
+:func:`embed` (L2-normalised embeddings of an array), :func:`detect` (event probabilities) and, for
+your own recordings with the detector shipped in ``book/models``, :func:`score_files`.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -98,11 +101,14 @@ def make_embedder(kind: str, n_mels: int = 64) -> nn.Module:
 # --------------------------------------------------------------------------
 # Spherical k-means, per class
 # --------------------------------------------------------------------------
-def spherical_kmeans(X: np.ndarray, k: int, n_iter: int = 50, n_init: int = 3, seed: int = 0):
+def spherical_kmeans(X: np.ndarray, k: int, n_iter: int = 50, n_init: int = 3, seed: int = 0, balanced: bool = False):
     """K-means with cosine similarity (Dhillon & Modha, 2001): centroids are normalised means.
 
     ``X`` rows are L2-normalised first.  Initialisation k-means++ on cosine distance; the run with
-    the highest total similarity of ``n_init`` wins.  Returns ``(centroids (k, d), labels (n,))``.
+    the highest total similarity of ``n_init`` wins.  With ``balanced`` the solution is then refined
+    with size-constrained assignments (:func:`balanced_assignment`: no cluster holds more than
+    ⌈n/k⌉ points), the roughly equal cluster sizes the paper asks for.
+    Returns ``(centroids (k, d), labels (n,))``.
     """
     X = np.asarray(X, dtype=np.float64)
     X = X / np.maximum(np.linalg.norm(X, axis=1, keepdims=True), 1e-12)
@@ -135,7 +141,42 @@ def spherical_kmeans(X: np.ndarray, k: int, n_iter: int = 50, n_init: int = 3, s
         score = float(np.sum(np.max(X @ C.T, axis=1)))
         if score > best[0]:
             best = (score, C.copy(), labels.copy())
+    if balanced:
+        return _balance(X, best[1], n_iter)
     return best[1].astype(np.float32), best[2]
+
+
+def balanced_assignment(X: np.ndarray, C: np.ndarray) -> np.ndarray:
+    """Assign every row of ``X`` to a centroid of ``C`` so that no centroid takes more than ⌈n/k⌉ rows
+    and the total cosine similarity is the largest possible.
+
+    Exact: each centroid is replicated to its capacity and the rows are matched to the copies by
+    :func:`scipy.optimize.linear_sum_assignment` (the assignment step of balanced k-means,
+    Malinen & Fränti 2014).
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    n, k = len(X), len(C)
+    capacity = -(-n // k)
+    rows, cols = linear_sum_assignment(-np.repeat(X @ C.T, capacity, axis=1))
+    labels = np.empty(n, dtype=np.int64)
+    labels[rows] = cols // capacity
+    return labels
+
+
+def _balance(X: np.ndarray, C: np.ndarray, n_iter: int):
+    """Lloyd iterations with :func:`balanced_assignment` in place of the nearest-centroid step."""
+    C = C.copy()
+    labels = None
+    for _ in range(n_iter):
+        new = balanced_assignment(X, C)
+        if labels is not None and np.array_equal(new, labels):
+            break
+        labels = new
+        for j in range(len(C)):
+            s = X[labels == j].sum(axis=0)
+            C[j] = s / max(np.linalg.norm(s), 1e-12)
+    return C.astype(np.float32), labels
 
 
 @dataclass
@@ -152,8 +193,9 @@ def clusters_per_class(counts: dict) -> dict:
     return {c: max(1, int(n // smallest)) for c, n in counts.items()}
 
 
-def cluster_per_class(emb: np.ndarray, y: np.ndarray, seed: int = 0) -> Clustering:
-    """Spherical k-means of each class's embeddings into K_c clusters (clusters never mix classes)."""
+def cluster_per_class(emb: np.ndarray, y: np.ndarray, seed: int = 0, balanced: bool = False) -> Clustering:
+    """Spherical k-means of each class's embeddings into K_c clusters (clusters never mix classes);
+    ``balanced``: clusters of roughly equal size (:func:`balanced_assignment`)."""
     y = np.asarray(y)
     classes = np.unique(y)
     k_c = clusters_per_class({int(c): int((y == c).sum()) for c in classes})
@@ -161,7 +203,7 @@ def cluster_per_class(emb: np.ndarray, y: np.ndarray, seed: int = 0) -> Clusteri
     assignment = np.empty(len(y), dtype=np.int64)
     for c in classes:
         idx = np.flatnonzero(y == c)
-        C, lab = spherical_kmeans(emb[idx], k_c[int(c)], seed=seed + int(c))
+        C, lab = spherical_kmeans(emb[idx], k_c[int(c)], seed=seed + int(c), balanced=balanced)
         assignment[idx] = lab + len(cluster_class)
         centroids.extend(C)
         cluster_class.extend([int(c)] * len(C))
@@ -323,11 +365,19 @@ def learn_embedding(
     seed: int = 0,
     snapshot: bool = False,
     log=None,
+    balanced: bool = False,
+    X_val=None,
+    y_val=None,
+    patience: int | None = None,
+    autocast: bool = False,
 ) -> EmbeddingResult:
     """Algorithm 1, "learning the embedding": ``rounds`` times cluster, tune the cluster layer alone, train end to end.
 
-    ``epochs[r]`` is the number of end-to-end epochs of round r.  No validation data are used here
-    (the paper selects models only when training the detector).
+    ``epochs[r]`` is the number of end-to-end epochs of round r: a fixed number (the paper), or, with
+    validation data ``X_val, y_val`` and a ``patience``, a cap: each round then stops when the
+    triple-header loss of the validation clips (each assigned to the nearest cluster of its own class)
+    has not fallen for ``patience`` epochs, and keeps its best weights.  ``balanced`` clusters with
+    roughly equal sizes; ``autocast`` runs the forward pass in bfloat16.
     """
     X = torch.as_tensor(X)
     y = np.asarray(y)
@@ -337,14 +387,18 @@ def learn_embedding(
     layer, clustering = None, None
     for r in range(rounds):
         emb = embed(embedder, X)
-        clustering = cluster_per_class(emb, y, seed=seed + 1000 * r)
+        clustering = cluster_per_class(emb, y, seed=seed + 1000 * r, balanced=balanced)
         layer = ClusterLayer(clustering.centroids, alpha_init)
         target = torch.as_tensor(clustering.assignment)
         cc, w = clustering.cluster_class, cluster_weights(clustering.cluster_class)
+        val_loader = None
+        if X_val is not None:
+            val_target = nearest_own_cluster(embed(embedder, torch.as_tensor(X_val)), y_val, clustering)
+            val_loader = _loader(np.asarray(X_val), torch.as_tensor(val_target), 256, False, seed)
 
         def loss_fn(model, batch):
             xb, tb = batch
-            return triple_header_loss(model(xb), tb, cc, beta, beta_prime, w)  # noqa: B023 (called within this iteration)
+            return triple_header_loss(_forward(model, xb, autocast), tb, cc, beta, beta_prime, w)  # noqa: B023 (called within this iteration)
 
         head = _Head(layer)
         hist = training.fit(
@@ -362,10 +416,11 @@ def learn_embedding(
         hist = training.fit(
             full,
             _loader(X, target, batch_size, True, seed + r),
-            None,
+            val_loader,
             loss_fn,
             torch.optim.Adam(full.parameters(), lr=lr),
             n_ep,
+            patience=patience if val_loader is not None else None,
             log=log,
         )
         history += [{**h, "round": r + 1, "stage": "end to end"} for h in hist]
@@ -374,13 +429,28 @@ def learn_embedding(
     return EmbeddingResult(embedder, layer, clustering, history, snapshots)
 
 
+def nearest_own_cluster(emb: np.ndarray, y, clustering: Clustering) -> np.ndarray:
+    """For each embedding, the most similar centroid among the clusters of its own class."""
+    sim = np.asarray(emb) @ clustering.centroids.T
+    own = clustering.cluster_class[None, :] == np.asarray(y)[:, None]
+    return np.where(own, sim, -np.inf).argmax(axis=1)
+
+
+def _forward(model, xb, autocast: bool):
+    """The model's output in float32; with ``autocast`` the forward pass runs in bfloat16 on the CPU."""
+    if not autocast:
+        return model(xb)
+    with torch.autocast("cpu", dtype=torch.bfloat16):
+        return model(xb).float()
+
+
 # --------------------------------------------------------------------------
 # Algorithm 1, part 2, and the baseline: training with eq. (2)
 # --------------------------------------------------------------------------
-def _bce_loss(pos_weight):
+def _bce_loss(pos_weight, autocast: bool = False):
     def loss_fn(model, batch):
         xb, tb = batch
-        return weighted_bce(model(xb), tb, pos_weight)
+        return weighted_bce(_forward(model, xb, autocast), tb, pos_weight)
 
     return loss_fn
 
@@ -398,11 +468,13 @@ def train_detector(
     batch_size: int = 64,
     seed: int = 0,
     log=None,
+    autocast: bool = False,
 ):
     """Proposed1 (output layer on the frozen embedding + cluster layer) and Proposed2 (then end to end).
 
     Both stop when the validation loss of eq. (2) has not improved for ``patience`` epochs and keep the
     best weights.  Returns ``(proposed1, proposed2, history)``; the two models share no parameters.
+    ``autocast``: bfloat16 forward passes in the end-to-end stage.
     """
     import copy
 
@@ -432,7 +504,7 @@ def train_detector(
         model,
         _loader(X_tr, t_tr, batch_size, True, seed + 1),
         _loader(X_va, t_va, 256, False, seed),
-        _bce_loss(pw),
+        _bce_loss(pw, autocast),
         torch.optim.Adam(model.parameters(), lr=lr),
         e2e_epochs,
         patience=patience,
@@ -456,8 +528,11 @@ def train_baseline(
     batch_size: int = 64,
     seed: int = 0,
     log=None,
+    autocast: bool = False,
 ):
-    """The same network with L sigmoid outputs, trained directly with eq. (2); best validation loss kept."""
+    """The same network with L sigmoid outputs, trained directly with eq. (2); best validation loss kept.
+
+    ``autocast``: bfloat16 forward passes."""
     training.set_seed(seed)
     pw = positive_weights(y_tr)
     model = Detector(embedder, pw.numel())
@@ -466,7 +541,7 @@ def train_baseline(
         model,
         _loader(X_tr, t_tr, batch_size, True, seed),
         _loader(X_va, t_va, 256, False, seed),
-        _bce_loss(pw),
+        _bce_loss(pw, autocast),
         torch.optim.Adam(model.parameters(), lr=lr),
         epochs,
         patience=patience,
@@ -605,3 +680,81 @@ def toy_data(n: int = 1000, proportions=(1, 1, 4), length: int = 20, seed: int =
             y.append(c)
     X = np.asarray(X, dtype=np.float32)[:, None, :]
     return X, np.asarray(y)
+
+
+# --------------------------------------------------------------------------
+# The shipped detector: score your own recordings
+# --------------------------------------------------------------------------
+#: The detector shipped with the book (written by the chapter's ``book`` profile): the CNN Proposed2 model
+#: of the first seed and fold, so that a fresh clone can score recordings without training.
+DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "book" / "models" / "events_detector.pt"
+
+
+def save_detector(model: Detector, path, *, arch: str, n_mels: int, mean, std, crop_s: float, **meta) -> Path:
+    """Write a detector, its network kind and its input normalisation (training mean/std per mel band)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    torch.save(
+        {
+            "kind": "triple_header_detector",
+            "arch": arch,
+            "n_mels": int(n_mels),
+            "n_events": int(model.out.out_features),
+            "state_dict": {k: v.detach().clone() for k, v in model.state_dict().items()},
+            "mean": torch.as_tensor(np.asarray(mean, dtype=np.float32)),
+            "std": torch.as_tensor(np.asarray(std, dtype=np.float32)),
+            "crop_s": float(crop_s),
+            "meta": meta,
+        },
+        path,
+    )
+    return path
+
+
+def load_detector(path=None) -> tuple[Detector, dict]:
+    """Rebuild a detector saved by :func:`save_detector` (default: the shipped one); ``(model in eval mode, checkpoint)``."""
+    path = Path(path) if path is not None else DEFAULT_MODEL
+    if not path.is_file():
+        hint = (
+            " (run chapters/03_triple_header_events.py with --profile book to write it)"
+            if path == DEFAULT_MODEL
+            else ""
+        )
+        raise FileNotFoundError(f"{path}: no such model file{hint}")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise ValueError(f"{path}: not a detector written by lib.models.triple_header.save_detector ({exc})") from exc
+    if not isinstance(ckpt, dict) or ckpt.get("kind") != "triple_header_detector":
+        raise ValueError(f"{path}: not a detector written by lib.models.triple_header.save_detector")
+    state = ckpt["state_dict"]
+    embedder = make_embedder(ckpt["arch"], ckpt["n_mels"])
+    layer = None
+    if "cluster_layer.weight" in state:
+        layer = ClusterLayer(np.ones((state["cluster_layer.weight"].shape[1], embedder.dim), dtype=np.float32))
+    model = Detector(embedder, ckpt["n_events"], layer)
+    model.load_state_dict(state)
+    model.eval()
+    return model, ckpt
+
+
+def score_files(paths, model_path=None) -> pd.DataFrame:
+    """Event probabilities of audio files, one row per file, one column per event::
+
+        from lib.models import triple_header as th
+        th.score_files(["bark.wav", "street.opus"])   # columns: file, dog_bark, baby_cry, gun_shot
+
+    Each file is decoded at 8 kHz (any format :func:`lib.data.load_audio` reads), cut to its loudest
+    ``crop_s`` seconds (the training input), turned into 64 log-mel energies over 0–3.5 kHz and
+    normalised with the training statistics stored in the model file.  A probability above the model's
+    ``meta["thresholds"]`` (the validation equal-error-rate threshold of each event) counts as a detection.
+    """
+    from lib.datasets import events as ev
+
+    model, ckpt = load_detector(model_path)
+    X = ev.logmel_files(paths, ckpt["crop_s"], n_mels=ckpt["n_mels"], n_jobs=1)
+    X = ((X - ckpt["mean"].numpy()) / (ckpt["std"].numpy() + 1e-6)).astype(np.float32)
+    probs = detect(model, X)
+    out = pd.DataFrame(probs, columns=list(ev.EVENTS))
+    out.insert(0, "file", [Path(p).name for p in paths])
+    return out
