@@ -1,4 +1,4 @@
-"""lib reads one way: chapters → lib.models → lib.datasets → lib.features / lib.data.
+"""lib reads one way: chapters → lib.models → lib.datasets → lib.features / lib.data (corpora, audio, manifests, provenance).
 
 Nothing under lib/datasets, lib/features or the data modules may import lib.models.  The recipes
 that once lived upstairs (the recogniser's text map and features, the Siamese front end, the pretrained
@@ -15,6 +15,10 @@ LOWER = sorted(
         *(ROOT / "lib" / "datasets").glob("*.py"),
         ROOT / "lib" / "features.py",
         ROOT / "lib" / "data.py",
+        ROOT / "lib" / "corpora.py",
+        ROOT / "lib" / "audio.py",
+        ROOT / "lib" / "manifests.py",
+        ROOT / "lib" / "provenance.py",
         ROOT / "lib" / "balancing.py",
         ROOT / "lib" / "metrics.py",
     ]
