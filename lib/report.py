@@ -2,18 +2,15 @@
 
 A chapter opens a :class:`Run`, logs every metric (one value per seed), and
 saves it; the JSON it writes carries the parameters, data fingerprint, seeds,
-code version, wall time and peak memory, and is written atomically.
+code version, wall time and peak memory, and is written atomically.  What goes
+into the provenance (and the run key) is computed by :mod:`lib.provenance`,
+shared with the runner.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
-import platform
-import resource
-import subprocess
-import sys
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -21,109 +18,19 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from lib import provenance
+from lib.provenance import (  # noqa: F401 (re-exported: report.lib_hash, report.write_json_atomic, ...)
+    _jsonable,
+    code_fingerprint,
+    code_version,
+    lib_hash,
+    lib_modules_used,
+    package_versions,
+    peak_memory_mib,
+    write_json_atomic,
+)
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-# --------------------------------------------------------------------------
-# Provenance
-# --------------------------------------------------------------------------
-def code_version() -> dict:
-    """Git commit of the project (with a dirty flag) and a hash of lib's sources."""
-
-    def git(*args):
-        try:
-            return subprocess.run(["git", *args], cwd=ROOT, capture_output=True, text=True, timeout=10).stdout.strip()
-        except (OSError, subprocess.SubprocessError):
-            return ""
-
-    modules = lib_modules_used()
-    return {
-        "git_commit": git("rev-parse", "--short", "HEAD") or "unknown",
-        "git_dirty": bool(git("status", "--porcelain", "--", "lib", "chapters")),
-        "lib_modules": modules,
-        "lib_sha256": lib_hash(modules),
-    }
-
-
-def lib_hash(files=None) -> str:
-    """Hash of lib's code: of ``files`` (paths relative to the project) or of every module.
-
-    Each module is hashed as its normalised syntax tree without docstrings, so comments,
-    docstrings and formatting never invalidate a chapter's results; any change to what the
-    code does (a statement, a constant, a name) does.
-    """
-    paths = sorted(ROOT / f for f in files) if files is not None else sorted((ROOT / "lib").rglob("*.py"))
-    h = hashlib.sha256()
-    for f in paths:
-        h.update(f.relative_to(ROOT).as_posix().encode() + b"\0" + (code_fingerprint(f) if f.exists() else b"<gone>"))
-    return h.hexdigest()[:16]
-
-
-def code_fingerprint(path: Path) -> bytes:
-    """What a Python file does, without comments, docstrings or layout (``ast.dump`` of the stripped tree)."""
-    import ast
-
-    tree = ast.parse(Path(path).read_text())
-    for node in ast.walk(tree):
-        body = getattr(node, "body", None)
-        if (
-            isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
-            and body
-            and isinstance(body[0], ast.Expr)
-            and isinstance(body[0].value, ast.Constant)
-            and isinstance(body[0].value.value, str)
-        ):
-            node.body = body[1:] or [ast.Pass()]
-    return ast.dump(tree, annotate_fields=True, include_attributes=False).encode()
-
-
-def lib_modules_used() -> list[str]:
-    """Project-relative paths of the lib modules imported in this process (what a chapter depends on)."""
-    used = set()
-    for name, module in list(sys.modules.items()):
-        file = getattr(module, "__file__", None)
-        if (name == "lib" or name.startswith("lib.")) and file:
-            path = Path(file).resolve()
-            if ROOT / "lib" in path.parents:
-                used.add(path.relative_to(ROOT).as_posix())
-    return sorted(used)
-
-
-def package_versions() -> dict:
-    """Python and every installed distribution's version (what a re-run needs to match)."""
-    from importlib import metadata
-
-    versions = {"python": platform.python_version()}
-    for dist in metadata.distributions():
-        name = dist.metadata["Name"]
-        if name:
-            versions[name.lower()] = dist.version
-    return dict(sorted(versions.items()))
-
-
-def peak_memory_mib() -> float:
-    """Peak resident memory of this process (the notebook kernel) in MiB."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def write_json_atomic(path: Path, obj) -> None:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(obj, indent=1, sort_keys=True, default=_jsonable))
-    os.replace(tmp, path)
-
-
-def _jsonable(x):
-    if isinstance(x, (np.integer,)):
-        return int(x)
-    if isinstance(x, (np.floating,)):
-        return float(x)
-    if isinstance(x, np.ndarray):
-        return x.tolist()
-    if isinstance(x, Path):
-        return str(x)
-    raise TypeError(f"not JSON serialisable: {type(x)}")
 
 
 # --------------------------------------------------------------------------
@@ -277,8 +184,17 @@ class Run:
         }
 
     def save(self) -> Path:
+        """Write ``results.json``: the one writer of the results file.
+
+        Under the runner (which says so in ``AUDIO_REPRO_RUN``) the file also gets the run key and
+        the runner's record, and machine paths are shown relative to the data setting and the project.
+        """
         path = self.output_dir / "results.json"
-        write_json_atomic(path, self.to_dict())
+        results = self.to_dict()
+        context = provenance.runner_context()
+        if context is not None:
+            results = provenance.stamp_run(results, context)
+        write_json_atomic(path, results, portable=context is not None)
         return path
 
 

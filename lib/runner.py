@@ -20,7 +20,6 @@ is not executed again.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
 import shutil
@@ -28,6 +27,8 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+
+from lib.provenance import RUN_ENV, portable_paths, run_key  # noqa: F401 (runner.run_key, runner.portable_paths)
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ROOT / "chapters"
@@ -54,21 +55,6 @@ def chapter_list() -> list[Path]:
 
 class ChapterFailed(RuntimeError):
     pass
-
-
-def run_key(chapter: Path, params: dict, corpora: list[str] | None, lib_modules: list[str] | None) -> dict:
-    """What a chapter's outputs depend on: its source, the lib modules it imported, parameters, data.
-
-    Equal keys mean nothing to re-execute.
-    """
-    from lib import data, report
-
-    return {
-        "chapter_sha256": hashlib.sha256(chapter.read_bytes()).hexdigest()[:16],
-        "lib_sha256": report.lib_hash(lib_modules),
-        "params": params,
-        "data_fingerprint": data.data_fingerprint(corpora) if corpora is not None else None,
-    }
 
 
 def is_up_to_date(chapter: Path, profile: str, params: dict) -> bool:
@@ -102,7 +88,7 @@ def run_chapter(chapter: Path, profile: str, extra: dict | None = None, force: b
     import jupytext
     import papermill as pm
 
-    from lib import data, report
+    from lib import data
 
     chapter = Path(chapter).resolve()
     if profile not in PROFILES:
@@ -126,6 +112,12 @@ def run_chapter(chapter: Path, profile: str, extra: dict | None = None, force: b
     parameters = {**key_params, "output_dir": str((scratch / "output").relative_to(ROOT))}
     print(f"[run ] {chapter.name} ({profile}) parameters={json.dumps(key_params)}", flush=True)
     started = time.time()
+    # The kernel's Run.save is the results file's one writer: tell it the chapter and parameters the
+    # run key is for (the kernel inherits this process's environment).
+    previous = os.environ.get(RUN_ENV)
+    os.environ[RUN_ENV] = json.dumps(
+        {"chapter": str(chapter), "params": key_params, "started": started, "profile": profile}
+    )
     try:
         pm.execute_notebook(
             str(source_nb),
@@ -148,25 +140,24 @@ def run_chapter(chapter: Path, profile: str, extra: dict | None = None, force: b
         ) from None
     except Exception as exc:
         raise ChapterFailed(f"{chapter.name} ({profile}) could not run: {type(exc).__name__}: {exc}") from None
+    finally:
+        if previous is None:
+            os.environ.pop(RUN_ENV, None)
+        else:
+            os.environ[RUN_ENV] = previous
 
     results_file = scratch / "output" / "results.json"
     if not results_file.exists():
         raise ChapterFailed(f"{chapter.name} ({profile}) finished but wrote no results.json (call run.save())")
-    results = json.loads(results_file.read_text())
-    results["run_key"] = run_key(
-        chapter,
-        key_params,
-        sorted(results["provenance"]["data_fingerprint"]),
-        results["provenance"]["code"]["lib_modules"],
-    )
-    results["runner"] = {"wall_time_s": round(time.time() - started, 1), "profile": profile}
-    report.write_json_atomic(results_file, results)
+    if "run_key" not in json.loads(results_file.read_text()):
+        raise ChapterFailed(
+            f"{chapter.name} ({profile}) wrote a results.json without a run key (write it with lib.report.Run.save())"
+        )
 
     hide_machinery(out_nb)
-    # Machine-specific absolute paths would make the committed outputs differ between machines:
-    # show them relative to the data setting and the project instead.
-    for file in (out_nb, results_file):
-        file.write_text(portable_paths(file.read_text()))
+    # Machine-specific absolute paths would make the committed notebook differ between machines: show them
+    # relative to the data setting and the project instead (Run.save did the same for the results file).
+    out_nb.write_text(portable_paths(out_nb.read_text()))
 
     # Publish: everything is complete in scratch, so each move is a rename of finished files.
     final_dir = run_dir(chapter, profile)
@@ -202,18 +193,6 @@ def hide_machinery(notebook_path: Path) -> None:
         if ("parameters" in tags or "injected-parameters" in tags) and "remove-cell" not in tags:
             tags.append("remove-cell")
     nbformat.write(nb, notebook_path)
-
-
-def portable_paths(text: str) -> str:
-    """Replace this machine's data folder and project folder by ``$AUDIO_REPRO_DATA`` and ``.``."""
-    import re
-
-    from lib import data
-
-    for absolute, shown in [(str(data.data_dir()), "$AUDIO_REPRO_DATA"), (str(ROOT), ".")]:
-        text = re.sub(re.escape(absolute) + r"(?![\w.-])", lambda _: shown, text)  # noqa: B023 (used within this iteration)
-    # Notebooks executed before the runner stopped injecting data_dir: keep them re-runnable.
-    return text.replace('data_dir = \\"$AUDIO_REPRO_DATA\\"', "data_dir = None")
 
 
 TIMING_METRICS = ("scaling/", "time", "latency", "throughput", "per_s", "ms_per", "real_time_factor", "memory")
@@ -268,6 +247,12 @@ def rekey(profile: str, before: Path, after: Path, chapters=None) -> list[str]:
             diff = sorted(k for k in set(mb) | set(ma) if mb.get(k) != ma.get(k))
             print(f"[keep] {chapter.name}: smoke results differ in {len(diff)} metrics (e.g. {diff[:3]}); re-run it")
             continue
+        # The lib modules the chapter imports now (a split module brings new files): the carried-over key
+        # must cover them, or a later change to one of them would not make the chapter stale.
+        now = json.loads(a.read_text()).get("provenance", {}).get("code", {}).get("lib_modules")
+        if now and now != modules:
+            current = run_key(chapter, params, corpora, now)
+            stored["provenance"]["code"]["lib_modules"] = now
         stored.setdefault("rekeyed", []).append(
             {
                 "from": old,

@@ -66,10 +66,10 @@ def audio_files(tmp_path, tone):
 
 @pytest.fixture(autouse=True)
 def _forget_corpora_used():
-    """lib.data remembers the corpora a process read (for provenance); tests must not leak them
-    into each other, e.g. a fixture corpus under a temporary data folder."""
-    from lib import data
+    """lib.provenance remembers the corpora a process read (``lib.data._USED`` is the same set); tests
+    must not leak them into each other, e.g. a fixture corpus under a temporary data folder."""
+    from lib import provenance
 
-    data._USED.clear()
+    provenance._USED.clear()
     yield
-    data._USED.clear()
+    provenance._USED.clear()

@@ -67,3 +67,36 @@ def test_rekey_refuses_when_a_metric_moved(tmp_path, monkeypatch):
     res, key = _fake_project(tmp_path, monkeypatch, {"acc": {"0": 0.5}}, {"acc": {"0": 0.51}})
     assert runner.rekey("book", tmp_path / "before", tmp_path / "after") == []
     assert json.loads(res.read_text())["run_key"] != key
+
+
+def test_rekey_covers_the_modules_the_chapter_imports_now(tmp_path, monkeypatch):
+    res, _ = _fake_project(tmp_path, monkeypatch, {"acc": {"0": 0.5}}, {"acc": {"0": 0.5}})
+    after = tmp_path / "after" / "99_probe.json"
+    split = ["lib/claims.py", "lib/metrics.py"]  # e.g. a module split: the new code imports more files
+    content = json.loads(after.read_text())
+    content["provenance"]["code"]["lib_modules"] = split
+    after.write_text(json.dumps(content))
+    assert runner.rekey("book", tmp_path / "before", tmp_path / "after") == ["99_probe.py"]
+    stored = json.loads(res.read_text())
+    chapter = tmp_path / "chapters" / "99_probe.py"
+    assert stored["provenance"]["code"]["lib_modules"] == split
+    assert stored["run_key"] == runner.run_key(chapter, {"profile": "book"}, [], split)
+
+
+def test_run_save_is_the_one_writer_and_stamps_the_run_key_under_the_runner(tmp_path, monkeypatch):
+    from lib import provenance
+
+    chapter = tmp_path / "99_probe.py"
+    chapter.write_text("# %%\nx = 1\n")
+    run = report.Run("99_probe", {"profile": "smoke"}, tmp_path / "manual")
+    run.log("acc", 0.5, 0)
+    assert "run_key" not in json.loads(run.save().read_text())  # a manual run: no runner, no key
+
+    context = {"chapter": str(chapter), "params": {"profile": "smoke"}, "started": 0.0, "profile": "smoke"}
+    monkeypatch.setenv(provenance.RUN_ENV, json.dumps(context))
+    run = report.Run("99_probe", {"profile": "smoke"}, tmp_path / "runner")
+    run.log("acc", 0.5, 0)
+    stored = json.loads(run.save().read_text())
+    modules = stored["provenance"]["code"]["lib_modules"]
+    assert stored["run_key"] == runner.run_key(chapter, {"profile": "smoke"}, [], modules)
+    assert stored["runner"]["profile"] == "smoke" and stored["provenance"]["data_dir"] == "$AUDIO_REPRO_DATA"

@@ -3,7 +3,7 @@
 * **EmoDB** (``emodb``): real audio, 10 speakers, 7 emotions; a fixed speaker-independent split
   (6 training, 2 validation, 2 test speakers, one man and one woman in each held-out pair) and
   cached frame-sequence features: log-mel (25 ms / 20 ms frames, four frames stacked into one 80 ms
-  step) and the pretrained speech embedding (96-dim every 80 ms, :class:`lib.models.cltnet.SpeechEmbedding`).
+  step) and the pretrained speech embedding (96-dim every 80 ms, :class:`SpeechEmbedding`).
   EmoDB has only the share of listeners who recognised the intended emotion, no per-rater votes:
   every sample is *clear* for PDDS.
 * **CREMA-D votes** (``crema_d_votes``): real crowd votes, no audio; used for the clear/ambiguous
@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 from pathlib import Path
 
@@ -98,6 +99,66 @@ def clip_waveforms(paths, clip_s: float) -> np.ndarray:
     return np.stack([features.fix_length(y, n) for y in data.load_many(list(paths), sr=16000, n_jobs=2)])
 
 
+# --------------------------------------------------------------------------
+# Pretrained speech representation (stand-in for data2vec)
+# --------------------------------------------------------------------------
+def openwakeword_model_dir() -> Path:
+    """Folder of the ONNX models bundled in the openwakeword wheel (found without importing the package)."""
+    spec = importlib.util.find_spec("openwakeword")
+    if spec is None or not spec.submodule_search_locations:
+        raise ImportError(
+            "the pretrained speech embedding needs `openwakeword==0.4.0` and `onnxruntime` "
+            "(pip install openwakeword==0.4.0 onnxruntime)"
+        )
+    folder = Path(list(spec.submodule_search_locations)[0]) / "resources" / "models"
+    for name in ("melspectrogram.onnx", "embedding_model.onnx"):
+        if not (folder / name).is_file():
+            raise FileNotFoundError(f"{folder / name}: not in the installed openwakeword wheel")
+    return folder
+
+
+class SpeechEmbedding:
+    """Google's ``speech_embedding`` (trained on ~200 M keyword clips) from the openwakeword wheel.
+
+    ``__call__(waves)`` takes float waveforms at 16 kHz, ``(n, samples)`` in [-1, 1], and returns
+    ``(n, frames, 96)``: one embedding per 76-frame (775 ms) mel window, every 8 frames (80 ms),
+    computed exactly as openwakeword does (mel model, ``x/10 + 2``, embedding model).
+    """
+
+    window, step, dim = 76, 8, 96
+
+    def __init__(self, threads: int = 1):
+        import onnxruntime as ort
+
+        folder = openwakeword_model_dir()
+        opts = ort.SessionOptions()
+        opts.intra_op_num_threads = opts.inter_op_num_threads = threads
+        self.mel = ort.InferenceSession(str(folder / "melspectrogram.onnx"), opts, providers=["CPUExecutionProvider"])
+        self.emb = ort.InferenceSession(str(folder / "embedding_model.onnx"), opts, providers=["CPUExecutionProvider"])
+
+    def melspectrogram(self, waves) -> np.ndarray:
+        x = np.atleast_2d(np.asarray(waves, np.float32))
+        pcm = np.clip(np.round(x * 32767), -32768, 32767).astype(np.float32)  # the model expects int16 scale
+        out = np.stack([self.mel.run(None, {"input": row[None]})[0].squeeze() for row in pcm])
+        return (out / 10 + 2).astype(np.float32)
+
+    def __call__(self, waves, batch: int = 512) -> np.ndarray:
+        mel = self.melspectrogram(waves)
+        n, frames, _ = mel.shape
+        if frames < self.window:
+            raise ValueError(f"clips give {frames} mel frames; the embedding needs at least {self.window} (~0.8 s)")
+        starts = range(0, frames - self.window + 1, self.step)
+        windows = np.stack([mel[:, s : s + self.window] for s in starts], axis=1)  # (n, w, 76, 32)
+        flat = windows.reshape(-1, self.window, mel.shape[2], 1)
+        out = np.concatenate(
+            [
+                self.emb.run(None, {"input_1": flat[i : i + batch]})[0].reshape(-1, self.dim)
+                for i in range(0, len(flat), batch)
+            ]
+        )
+        return out.reshape(n, len(starts), self.dim).astype(np.float32)
+
+
 FEATURE_KINDS = ("embedding", "logmel")
 
 
@@ -112,8 +173,6 @@ def frame_features(waves: np.ndarray, kind: str, n_mels: int = 40, stack: int = 
         S = features.log_mel(waves, sr=16000, n_fft=512, win_length=400, hop_length=320, n_mels=n_mels)
         return stack_frames(S, stack)
     if kind == "embedding":
-        from lib.models.cltnet import SpeechEmbedding
-
         return SpeechEmbedding(threads=2)(waves)
     raise ValueError(f"unknown feature kind {kind!r}: use one of {FEATURE_KINDS}")
 

@@ -28,7 +28,56 @@ import pandas as pd
 import soundfile as sf
 
 from lib import data, features
-from lib.models import siamese
+
+#: Front end shared by training and :func:`embed_files` (stored in every checkpoint).
+FEATURE_PARAMS = {"sr": 16000, "n_fft": 512, "win_length": 400, "hop_length": 160, "n_mels": 40}
+
+
+# --------------------------------------------------------------------------
+# Front end
+# --------------------------------------------------------------------------
+def log_mel_normalised(y, params: dict | None = None) -> np.ndarray:
+    """Log-mel spectrogram(s) of equal-length waveform(s), each normalised to zero mean and unit variance.
+
+    ``y``: ``(n_samples,)`` or ``(n_clips, n_samples)``; returns ``(..., n_mels, n_frames)`` float32.
+    The per-spectrogram mean/std normalisation is the article's "subtract the mean and divide by the
+    standard deviation"; it needs no training statistics, so unseen recordings are treated identically.
+    ``params["norm"] = "band"`` adds :func:`band_normalise` (per-band normalisation over time).
+    """
+    p = {**FEATURE_PARAMS, **(params or {})}
+    S = features.log_mel(
+        y, sr=p["sr"], n_fft=p["n_fft"], hop_length=p["hop_length"], win_length=p["win_length"], n_mels=p["n_mels"]
+    )
+    out = features.per_clip_normalize(S[None])[0] if S.ndim == 2 else features.per_clip_normalize(S)
+    if p.get("norm", "clip") == "band":
+        out = band_normalise(out)
+    return out
+
+
+def band_normalise(X: np.ndarray, eps: float = 1e-6) -> np.ndarray:
+    """Per-utterance normalisation of every mel band over time (CMVN): ``(..., n_mels, n_frames)``.
+
+    Removes each recording's long-term spectral envelope, which carries the microphone and room as
+    well as part of the voice; the chapter's cross-corpus remedy.
+    """
+    X = np.asarray(X, dtype=np.float32)
+    return ((X - X.mean(axis=-1, keepdims=True)) / (X.std(axis=-1, keepdims=True) + eps)).astype(np.float32)
+
+
+def mfcc_stats(y, n_mfcc: int = 20, params: dict | None = None) -> np.ndarray:
+    """Mean and standard deviation over time of ``n_mfcc`` MFCCs: ``(..., 2 * n_mfcc)``."""
+    p = {**FEATURE_PARAMS, **(params or {})}
+    M = features.mfcc(
+        y,
+        sr=p["sr"],
+        n_mfcc=n_mfcc,
+        n_fft=p["n_fft"],
+        hop_length=p["hop_length"],
+        win_length=p["win_length"],
+        n_mels=p["n_mels"],
+    )
+    return np.concatenate([M.mean(axis=-1), M.std(axis=-1)], axis=-1).astype(np.float32)
+
 
 SPEECH_COMMANDS = ("speech_commands_v0.02", "speech_commands_v0.01_extra")
 SPEECH_COMMANDS_EXTRA = "speech_commands_train_keywords"
@@ -339,7 +388,7 @@ def clip_features(
     """Normalised log-mel ``logmel (n, n_mels, frames)`` and MFCC mean+std ``mfcc (n, 2·n_mfcc)`` of
     fixed-length clips (cut/padded to ``clip_s``; ``crop="loudest"`` keeps the loudest window of longer
     recordings).  Cached per file list, corpus fingerprint and parameters."""
-    params = siamese.FEATURE_PARAMS
+    params = FEATURE_PARAMS
     n = int(round(clip_s * params["sr"]))
     paths = df["abs_path"].tolist()
 
@@ -351,8 +400,8 @@ def clip_features(
                 batch = np.stack([features.loudest_window(y, n) for y in waves])
             else:
                 batch = np.stack([features.fix_length(y, n) for y in waves])
-            mels.append(siamese.log_mel_normalised(batch, params))
-            mfccs.append(siamese.mfcc_stats(batch, n_mfcc, params))
+            mels.append(log_mel_normalised(batch, params))
+            mfccs.append(mfcc_stats(batch, n_mfcc, params))
         return {"logmel": np.concatenate(mels).astype(np.float32), "mfcc": np.concatenate(mfccs)}
 
     rel = [os.path.relpath(p, data.data_dir()) for p in paths]
@@ -395,7 +444,7 @@ def load_segment(path: str | os.PathLike, start_s: float, duration_s: float, sr:
 def crop_features(crops: pd.DataFrame, n_mfcc: int = 20, n_jobs: int = 2) -> dict[str, object]:
     """Features of variable-length crops (from :func:`librispeech_crops`): ``logmel`` is a list of
     ``(n_mels, frames)`` matrices, ``mfcc`` an ``(n, 2·n_mfcc)`` array.  Cached."""
-    params = siamese.FEATURE_PARAMS
+    params = FEATURE_PARAMS
     rows = list(crops[["abs_path", "start_s", "duration_s"]].itertuples(index=False))
 
     def compute():
@@ -403,8 +452,8 @@ def crop_features(crops: pd.DataFrame, n_mfcc: int = 20, n_jobs: int = 2) -> dic
 
         with ThreadPoolExecutor(n_jobs) as pool:
             waves = list(pool.map(lambda r: load_segment(r[0], r[1], r[2], params["sr"]), rows))
-        mels = [siamese.log_mel_normalised(y, params) for y in waves]
-        mfcc = np.stack([siamese.mfcc_stats(y, n_mfcc, params) for y in waves])
+        mels = [log_mel_normalised(y, params) for y in waves]
+        mfcc = np.stack([mfcc_stats(y, n_mfcc, params) for y in waves])
         return {
             "logmel_flat": np.concatenate(mels, axis=1),
             "lengths": np.array([m.shape[1] for m in mels]),

@@ -27,64 +27,8 @@ from torch import nn
 from torch.nn import functional as F
 
 from lib import features, metrics
+from lib.datasets.librispeech import CHARS, TEXT, FeatureConfig, TextTransform, asr_features  # noqa: F401 (re-exported: asr.TEXT, ...)
 from lib.models import training
-
-# --------------------------------------------------------------------------
-# Text
-# --------------------------------------------------------------------------
-CHARS = ["'", "<SPACE>"] + [chr(c) for c in range(ord("a"), ord("z") + 1)]
-
-
-class TextTransform:
-    """Map characters to integers and back (apostrophe 0, ``<SPACE>`` 1, a–z 2–27; blank = 28).
-
-    Text is lower-cased; any other character raises ``ValueError`` naming it
-    (use :meth:`normalize` first for free text).
-    """
-
-    def __init__(self):
-        self.char_map = {c: i for i, c in enumerate(CHARS)}
-        self.index_map = {i: c for c, i in self.char_map.items()}
-        self.blank = len(CHARS)
-        self.n_classes = len(CHARS) + 1
-
-    @staticmethod
-    def normalize(text: str) -> str:
-        """Lower-case, keep letters, apostrophes and single spaces (drop everything else)."""
-        kept = "".join(ch if ("a" <= ch <= "z" or ch == "'") else " " for ch in text.lower())
-        return " ".join(kept.split())
-
-    def text_to_int(self, text: str) -> list[int]:
-        out = []
-        for ch in text.lower():
-            key = "<SPACE>" if ch == " " else ch
-            if key not in self.char_map:
-                raise ValueError(f"character {ch!r} is not in the character map (text: {text[:60]!r})")
-            out.append(self.char_map[key])
-        return out
-
-    def int_to_text(self, labels) -> str:
-        return "".join(self.index_map[int(i)] for i in labels).replace("<SPACE>", " ")
-
-
-TEXT = TextTransform()
-
-
-# --------------------------------------------------------------------------
-# Features
-# --------------------------------------------------------------------------
-@dataclass(frozen=True)
-class FeatureConfig:
-    sr: int = 16000
-    n_fft: int = 400
-    hop_length: int = 160
-    n_mels: int = 64
-
-
-def asr_features(y: np.ndarray, cfg: FeatureConfig = FeatureConfig()) -> np.ndarray:
-    """Log-mel spectrogram (dB) of one waveform, normalised per utterance: ``(n_mels, n_frames)`` float32."""
-    S = features.log_mel(y, sr=cfg.sr, n_fft=cfg.n_fft, hop_length=cfg.hop_length, n_mels=cfg.n_mels)
-    return features.per_clip_normalize(S[None])[0]
 
 
 # --------------------------------------------------------------------------
@@ -303,7 +247,7 @@ def evaluate(model: SpeechRecognizer, feats: list[np.ndarray], texts: list[str])
     return {"cer": metrics.cer(refs, hyps), "wer": metrics.wer(refs, hyps), "hypotheses": hyps, "references": refs}
 
 
-def transcribe(model: SpeechRecognizer, y: np.ndarray, sr: int = 16000, cfg: FeatureConfig = FeatureConfig()) -> str:
+def transcribe(model: SpeechRecognizer, y: np.ndarray, sr: int = 16000, cfg: FeatureConfig = FeatureConfig()) -> str:  # noqa: B008
     """Transcribe one waveform (resampled to ``cfg.sr`` when needed) with greedy CTC decoding."""
     y = np.asarray(y, dtype=np.float32)
     if sr != cfg.sr:

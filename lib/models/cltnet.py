@@ -18,14 +18,12 @@ as the stand-in for data2vec.
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
 
+from lib.datasets.emotion import SpeechEmbedding, openwakeword_model_dir  # noqa: F401 (a feature: lives with the data)
 from lib.models import training
 
 
@@ -209,63 +207,3 @@ def embed(model: CLTNet, X, batch_size: int = 256) -> np.ndarray:
     model.eval()
     X = torch.as_tensor(np.asarray(X, np.float32))
     return torch.cat([model.representation(X[i : i + batch_size]) for i in range(0, len(X), batch_size)]).numpy()
-
-
-# --------------------------------------------------------------------------
-# Pretrained speech representation (stand-in for data2vec)
-# --------------------------------------------------------------------------
-def openwakeword_model_dir() -> Path:
-    """Folder of the ONNX models bundled in the openwakeword wheel (found without importing the package)."""
-    spec = importlib.util.find_spec("openwakeword")
-    if spec is None or not spec.submodule_search_locations:
-        raise ImportError(
-            "the pretrained speech embedding needs `openwakeword==0.4.0` and `onnxruntime` "
-            "(pip install openwakeword==0.4.0 onnxruntime)"
-        )
-    folder = Path(list(spec.submodule_search_locations)[0]) / "resources" / "models"
-    for name in ("melspectrogram.onnx", "embedding_model.onnx"):
-        if not (folder / name).is_file():
-            raise FileNotFoundError(f"{folder / name}: not in the installed openwakeword wheel")
-    return folder
-
-
-class SpeechEmbedding:
-    """Google's ``speech_embedding`` (trained on ~200 M keyword clips) from the openwakeword wheel.
-
-    ``__call__(waves)`` takes float waveforms at 16 kHz, ``(n, samples)`` in [-1, 1], and returns
-    ``(n, frames, 96)``: one embedding per 76-frame (775 ms) mel window, every 8 frames (80 ms),
-    computed exactly as openwakeword does (mel model, ``x/10 + 2``, embedding model).
-    """
-
-    window, step, dim = 76, 8, 96
-
-    def __init__(self, threads: int = 1):
-        import onnxruntime as ort
-
-        folder = openwakeword_model_dir()
-        opts = ort.SessionOptions()
-        opts.intra_op_num_threads = opts.inter_op_num_threads = threads
-        self.mel = ort.InferenceSession(str(folder / "melspectrogram.onnx"), opts, providers=["CPUExecutionProvider"])
-        self.emb = ort.InferenceSession(str(folder / "embedding_model.onnx"), opts, providers=["CPUExecutionProvider"])
-
-    def melspectrogram(self, waves) -> np.ndarray:
-        x = np.atleast_2d(np.asarray(waves, np.float32))
-        pcm = np.clip(np.round(x * 32767), -32768, 32767).astype(np.float32)  # the model expects int16 scale
-        out = np.stack([self.mel.run(None, {"input": row[None]})[0].squeeze() for row in pcm])
-        return (out / 10 + 2).astype(np.float32)
-
-    def __call__(self, waves, batch: int = 512) -> np.ndarray:
-        mel = self.melspectrogram(waves)
-        n, frames, _ = mel.shape
-        if frames < self.window:
-            raise ValueError(f"clips give {frames} mel frames; the embedding needs at least {self.window} (~0.8 s)")
-        starts = range(0, frames - self.window + 1, self.step)
-        windows = np.stack([mel[:, s : s + self.window] for s in starts], axis=1)  # (n, w, 76, 32)
-        flat = windows.reshape(-1, self.window, mel.shape[2], 1)
-        out = np.concatenate(
-            [
-                self.emb.run(None, {"input_1": flat[i : i + batch]})[0].reshape(-1, self.dim)
-                for i in range(0, len(flat), batch)
-            ]
-        )
-        return out.reshape(n, len(starts), self.dim).astype(np.float32)

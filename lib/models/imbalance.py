@@ -1,23 +1,15 @@
 """One fixed small model, nine ways to fight class imbalance (the head-to-head chapter).
 
-The model is a two-layer MLP on pooled features; only the *method* changes:
-
-=================  ============================================================
-``none``           cross-entropy
-``class_weight``   cross-entropy with 'balanced' class weights
-``ros``            random over-sampling (imbalanced-learn)
-``smoteenn``       SMOTE + edited nearest neighbours (imbalanced-learn); configuration: see
-                   :data:`SMOTEENN_CONFIGS` (the keyword chapter's default one deletes most of the data)
-``mixup``          in-batch mixup, Beta(0.4, 0.4) (Zhang et al., 2018)
-``pdds``           PDDS resampler of :mod:`lib.balancing` on hard labels, the emotion chapter's setting
-                   (p = 0.8, sigma = 1, clear classes: the scarcest raised to the next-smallest)
-``triple_header``  per-class spherical k-means + triple-header cross-entropy (paper 002)
-``focal``          focal loss, gamma = 2 (Lin et al., 2017)
-``logit_adjust``   logit-adjusted cross-entropy, tau = 1 (Menon et al., 2021)
-=================  ============================================================
+The model is a two-layer MLP on pooled features; only the *method* changes.  The methods are
+the entries of :data:`BALANCING` (name -> :class:`Method`: a description, a resampler with
+imbalanced-learn's ``fit_resample`` interface and/or a loss); :data:`METHODS` lists their names in
+order.  Adding a method is adding one entry.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import torch
@@ -27,8 +19,6 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from lib import balancing
 from lib.models import training
-
-METHODS = ["none", "class_weight", "ros", "smoteenn", "mixup", "pdds", "triple_header", "focal", "logit_adjust"]
 
 
 class PooledNet(nn.Module):
@@ -137,17 +127,9 @@ def smoteenn(y, n_classes: int, seed: int, config: str = SMOTEENN_DEFAULT):
 
 def resample(method: str, X, y, n_classes: int, seed: int, smoteenn_config: str = SMOTEENN_DEFAULT):
     """Returns training features and targets (class indices, or label distributions for PDDS)."""
-    if method == "ros":
-        return balancing.RandomOverSampler(random_state=seed).fit_resample(X, y)
-    if method == "smoteenn":
-        sampler = smoteenn(y, n_classes, seed, smoteenn_config)
-        return (X, y) if sampler is None else sampler.fit_resample(X, y)
-    if method == "pdds":  # the emotion chapter's PDDS (chapters/05_pdds_emotion.py)
-        Xr, Yr = balancing.PDDS(p=0.8, sigma=1.0, clear_target="min_other", random_state=seed).fit_resample(
-            X, y, n_classes
-        )
-        return Xr, Yr.astype(np.float32)
-    return X, y
+    entry = BALANCING.get(method)
+    sampler = None if entry is None or entry.resampler is None else entry.resampler(y, n_classes, seed, smoteenn_config)
+    return (X, y) if sampler is None else sampler.fit_resample(X, y)
 
 
 def fit_predict(
@@ -175,47 +157,23 @@ def fit_predict(
     no method gets more gradient steps than another.  With ``return_info`` also a dict: training
     size and class counts after resampling (argmax of soft labels), epochs run, best epoch, cap.
     """
-    if method not in METHODS:
+    if method not in BALANCING:
         raise ValueError(f"unknown method {method!r}; choose from {METHODS}")
+    entry = BALANCING[method]
     training.set_seed(seed)
     X_train, y_train = np.asarray(X_train, np.float32), np.asarray(y_train)
     Xr, Yr = resample(method, X_train, y_train, n_classes, seed, smoteenn_config)
-    counts = np.bincount(y_train, minlength=n_classes).astype(np.float32)
     net = PooledNet(X_train.shape[1], n_classes)
     val = _loader(X_val, y_val, 512, seed, shuffle=False)
 
     def val_ce(model, batch):
         return F.cross_entropy(model(batch[0]), batch[1])
 
-    if method == "class_weight":
-        weight = torch.as_tensor(
-            [balancing.class_weights(y_train, np.arange(n_classes)).get(c, 0.0) for c in range(n_classes)],
-            dtype=torch.float32,
-        )
-        loss = lambda m, b: F.cross_entropy(m(b[0]), b[1], weight=weight)  # noqa: E731
-    elif method == "focal":
-        loss = lambda m, b: balancing.focal_loss(m(b[0]), b[1], gamma=2.0)  # noqa: E731
-    elif method == "logit_adjust":
-        log_prior = torch.log(torch.as_tensor(np.maximum(counts, 1) / counts.sum()))
-        loss = lambda m, b: balancing.logit_adjusted_loss(m(b[0]), b[1], log_prior, tau=1.0)  # noqa: E731
-    elif method == "pdds":
-        loss = lambda m, b: balancing.soft_cross_entropy(m(b[0]), b[1])  # noqa: E731
-    elif method == "mixup":
-        gen = np.random.default_rng(seed)
-
-        def loss(m, b):
-            x, yb = b
-            lam = gen.beta(0.4, 0.4, size=len(x)).astype(np.float32)
-            perm = torch.as_tensor(gen.permutation(len(x)))
-            onehot = F.one_hot(yb, n_classes).float()
-            xm, ym = balancing.mixup(x, x[perm], onehot, onehot[perm], lam)
-            return balancing.soft_cross_entropy(m(xm), ym)
-    else:
-        loss = lambda m, b: F.cross_entropy(m(b[0]), b[1])  # noqa: E731
+    loss = (entry.loss or _cross_entropy)(y_train, n_classes, seed)
 
     model: nn.Module = net
-    if method == "triple_header":
-        model, hist, cap = _fit_triple_header(
+    if entry.fit is not None:
+        model, hist, cap = entry.fit(
             net, X_train, y_train, val, val_ce, seed, epochs, batch_size, lr, th_rounds, patience
         )
     else:
@@ -268,6 +226,109 @@ def _fit_triple_header(net, X, y, val, val_ce, seed, epochs, batch_size, lr, rou
             model, train, val, th, opt, epochs=per_round, log=None, val_loss_fn=val_ce, patience=patience
         )
     return model, hist, per_round
+
+
+# --------------------------------------------------------------------------
+# The methods: one entry each
+# --------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Method:
+    """One way to fight class imbalance.
+
+    ``resampler(y, n_classes, seed, config)`` returns an object with imbalanced-learn's
+    ``fit_resample(X, y)`` (or ``None``: nothing to resample); ``config`` is the SMOTEENN configuration
+    name, which only ``smoteenn`` reads.  ``loss(y, n_classes, seed)`` returns the training loss
+    ``loss(model, batch)`` (default: cross-entropy).  ``fit`` replaces the whole training procedure
+    (signature of :func:`_fit_triple_header`).
+    """
+
+    description: str
+    resampler: Callable | None = None
+    loss: Callable | None = None
+    fit: Callable | None = None
+
+
+def _cross_entropy(y, n_classes, seed):
+    return lambda m, b: F.cross_entropy(m(b[0]), b[1])
+
+
+def _class_weighted_cross_entropy(y, n_classes, seed):
+    weight = torch.as_tensor(
+        [balancing.class_weights(y, np.arange(n_classes)).get(c, 0.0) for c in range(n_classes)],
+        dtype=torch.float32,
+    )
+    return lambda m, b: F.cross_entropy(m(b[0]), b[1], weight=weight)
+
+
+def _focal(y, n_classes, seed):
+    return lambda m, b: balancing.focal_loss(m(b[0]), b[1], gamma=2.0)
+
+
+def _logit_adjusted(y, n_classes, seed):
+    counts = np.bincount(y, minlength=n_classes).astype(np.float32)
+    log_prior = torch.log(torch.as_tensor(np.maximum(counts, 1) / counts.sum()))
+    return lambda m, b: balancing.logit_adjusted_loss(m(b[0]), b[1], log_prior, tau=1.0)
+
+
+def _soft_cross_entropy(y, n_classes, seed):
+    return lambda m, b: balancing.soft_cross_entropy(m(b[0]), b[1])
+
+
+def _mixup(y, n_classes, seed):
+    gen = np.random.default_rng(seed)
+
+    def loss(m, b):
+        x, yb = b
+        lam = gen.beta(0.4, 0.4, size=len(x)).astype(np.float32)
+        perm = torch.as_tensor(gen.permutation(len(x)))
+        onehot = F.one_hot(yb, n_classes).float()
+        xm, ym = balancing.mixup(x, x[perm], onehot, onehot[perm], lam)
+        return balancing.soft_cross_entropy(m(xm), ym)
+
+    return loss
+
+
+class HardLabelPDDS:
+    """The emotion chapter's PDDS (chapters/05_pdds_emotion.py) on hard labels, as a sampler:
+    ``fit_resample(X, y)`` returns label distributions as float32."""
+
+    def __init__(self, n_classes: int, seed: int):
+        self.n_classes = n_classes
+        self.pdds = balancing.PDDS(p=0.8, sigma=1.0, clear_target="min_other", random_state=seed)
+
+    def fit_resample(self, X, y):
+        Xr, Yr = self.pdds.fit_resample(X, y, self.n_classes)
+        return Xr, Yr.astype(np.float32)
+
+
+#: Every method of the head-to-head chapter, in the chapter's order.  A new method is one entry here
+#: (its helper, if new, goes to :mod:`lib.balancing`).
+BALANCING: dict[str, Method] = {
+    "none": Method("cross-entropy"),
+    "class_weight": Method("cross-entropy with 'balanced' class weights", loss=_class_weighted_cross_entropy),
+    "ros": Method(
+        "random over-sampling (imbalanced-learn)",
+        resampler=lambda y, n_classes, seed, config: balancing.RandomOverSampler(random_state=seed),
+    ),
+    "smoteenn": Method(
+        "SMOTE + edited nearest neighbours (imbalanced-learn); configuration: see SMOTEENN_CONFIGS "
+        "(the keyword chapter's default one deletes most of the data)",
+        resampler=smoteenn,
+    ),
+    "mixup": Method("in-batch mixup, Beta(0.4, 0.4) (Zhang et al., 2018)", loss=_mixup),
+    "pdds": Method(
+        "PDDS resampler of lib.balancing on hard labels, the emotion chapter's setting "
+        "(p = 0.8, sigma = 1, clear classes: the scarcest raised to the next-smallest)",
+        resampler=lambda y, n_classes, seed, config: HardLabelPDDS(n_classes, seed),
+        loss=_soft_cross_entropy,
+    ),
+    "triple_header": Method(
+        "per-class spherical k-means + triple-header cross-entropy (paper 002)", fit=_fit_triple_header
+    ),
+    "focal": Method("focal loss, gamma = 2 (Lin et al., 2017)", loss=_focal),
+    "logit_adjust": Method("logit-adjusted cross-entropy, tau = 1 (Menon et al., 2021)", loss=_logit_adjusted),
+}
+METHODS = list(BALANCING)
 
 
 # --------------------------------------------------------------------------

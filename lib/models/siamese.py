@@ -37,55 +37,12 @@ import torch.nn.functional as F
 from torch import nn
 
 from lib import features
-
-#: Front end shared by training and :func:`embed_files` (stored in every checkpoint).
-FEATURE_PARAMS = {"sr": 16000, "n_fft": 512, "win_length": 400, "hop_length": 160, "n_mels": 40}
-
-
-# --------------------------------------------------------------------------
-# Front end
-# --------------------------------------------------------------------------
-def log_mel_normalised(y, params: dict | None = None) -> np.ndarray:
-    """Log-mel spectrogram(s) of equal-length waveform(s), each normalised to zero mean and unit variance.
-
-    ``y``: ``(n_samples,)`` or ``(n_clips, n_samples)``; returns ``(..., n_mels, n_frames)`` float32.
-    The per-spectrogram mean/std normalisation is the article's "subtract the mean and divide by the
-    standard deviation"; it needs no training statistics, so unseen recordings are treated identically.
-    ``params["norm"] = "band"`` adds :func:`band_normalise` (per-band normalisation over time).
-    """
-    p = {**FEATURE_PARAMS, **(params or {})}
-    S = features.log_mel(
-        y, sr=p["sr"], n_fft=p["n_fft"], hop_length=p["hop_length"], win_length=p["win_length"], n_mels=p["n_mels"]
-    )
-    out = features.per_clip_normalize(S[None])[0] if S.ndim == 2 else features.per_clip_normalize(S)
-    if p.get("norm", "clip") == "band":
-        out = band_normalise(out)
-    return out
-
-
-def band_normalise(X: np.ndarray, eps: float = 1e-6) -> np.ndarray:
-    """Per-utterance normalisation of every mel band over time (CMVN): ``(..., n_mels, n_frames)``.
-
-    Removes each recording's long-term spectral envelope, which carries the microphone and room as
-    well as part of the voice; the chapter's cross-corpus remedy.
-    """
-    X = np.asarray(X, dtype=np.float32)
-    return ((X - X.mean(axis=-1, keepdims=True)) / (X.std(axis=-1, keepdims=True) + eps)).astype(np.float32)
-
-
-def mfcc_stats(y, n_mfcc: int = 20, params: dict | None = None) -> np.ndarray:
-    """Mean and standard deviation over time of ``n_mfcc`` MFCCs: ``(..., 2 * n_mfcc)``."""
-    p = {**FEATURE_PARAMS, **(params or {})}
-    M = features.mfcc(
-        y,
-        sr=p["sr"],
-        n_mfcc=n_mfcc,
-        n_fft=p["n_fft"],
-        hop_length=p["hop_length"],
-        win_length=p["win_length"],
-        n_mels=p["n_mels"],
-    )
-    return np.concatenate([M.mean(axis=-1), M.std(axis=-1)], axis=-1).astype(np.float32)
+from lib.datasets.speakers import (  # noqa: F401 (the front end lives with the speaker data; re-exported)
+    FEATURE_PARAMS,
+    band_normalise,
+    log_mel_normalised,
+    mfcc_stats,
+)
 
 
 # --------------------------------------------------------------------------
