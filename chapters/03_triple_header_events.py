@@ -444,7 +444,7 @@ HIST = pd.DataFrame([{**r, "variant": key[0], "ratio": key[1], "arch": key[2], "
 SECONDS = pd.DataFrame([{"variant": key[0], "ratio": key[1], "arch": key[2], "fold": key[3], "seed": key[4],
                          "stage": stage, "seconds": v} for key, res in RESULTS.items()
                         for stage, v in res["seconds"].items()])
-run.log("training/model_minutes", SECONDS["seconds"].sum() / 60)
+run.log("time/training_model_minutes", SECONDS["seconds"].sum() / 60)
 
 # %% [markdown]
 # ### Did training converge?
@@ -929,7 +929,7 @@ display(Markdown(
 
 # %% tags=["remove-input"]
 minutes = (time.time() - chapter_started) / 60
-run.log("chapter_minutes", minutes)
+run.log("time/chapter_minutes", minutes)
 display(Markdown(
     f"The chapter ran {minutes:.0f} min (profile `{profile}`): {SECONDS['seconds'].sum() / 60:.0f} model-minutes "
     f"of training on {HYPER['workers']} single-thread worker processes, the rest features, checks and the scaling "
