@@ -345,7 +345,8 @@ def claims_table(claims: list[dict], kind: str | None = None, digits: int = 2) -
             row["ours, 95 % CI"] = format_interval(c, digits)
         row["n"] = c.get("n_desc") or str(c.get("n", ""))
         rows.append(row)
-    return pd.DataFrame(rows)
+    # Relative and absolute claims fill different columns: a blank, not "nan", where a column does not apply.
+    return pd.DataFrame(rows).fillna("")
 
 
 def result_box(run: Run, lead: str = "", evidence: str = "#claims-and-verdicts") -> str:
