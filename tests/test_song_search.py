@@ -133,31 +133,34 @@ def test_make_queries_answers_are_consistent(tables):
         assert all(S.normalize_text(cat.loc[i, "artist"]) in r["query"] for i in r["relevant"])
 
 
-def test_error_channel_identity_and_error_rate():
-    refs = ["play some music by the band"] * 50
-    ch = S.ErrorChannel().fit(refs, refs)
+def test_probe_queries_differ_from_the_index_and_answers_hold(tables):
+    with pytest.warns(UserWarning):
+        cat = S.load_catalogue(tables)
+    q = S.probe_queries(cat, n_each=3, seed=0)
+    docs = {S.normalize_text(S.document(r)) for _, r in cat.iterrows()}
+    for _, r in q.iterrows():
+        assert r["relevant"], r["query"]
+        assert r["query"] not in docs
+    for _, r in q[q["kind"] == "mood paraphrase"].iterrows():
+        assert not any(m.lower() in r["query"] for m in cat["mood"].dropna())
+
+
+def test_hits_per_query_hand_counted():
+    ranked = [[3, 1, 2], [0, 2, 1], [2, 0, 1]]
+    relevant = [{1}, {1}, {2}]
+    h = S.hits_per_query(ranked, relevant, ks=(1, 2))
+    assert h["hit@1"].tolist() == [False, False, True]
+    assert h["hit@2"].tolist() == [True, False, True]
+    assert h["mrr"].tolist() == pytest.approx([0.5, 1 / 3, 1.0])
+    assert S.rank_metrics(ranked, relevant, ks=(1, 2))["mrr"] == pytest.approx(h["mrr"].mean())
+
+
+def test_chance_hit_at_k_matches_simulation():
     rng = np.random.default_rng(0)
-    assert ch.cer_ == 0 and ch.corrupt("hello world", rng) == "hello world"
-    # a channel that substitutes every 'a' by 'e' and deletes every 'y'
-    hyps = [r.replace("a", "e").replace("y", "") for r in refs]
-    ch = S.ErrorChannel().fit(refs, hyps)
-    assert ch.corrupt("a day away", rng) == "e de ewe"
-    from rapidfuzz.distance import Levenshtein
-
-    expected = sum(Levenshtein.distance(r, h) for r, h in zip(refs, hyps)) / sum(map(len, refs))
-    assert ch.cer_ == pytest.approx(expected)
-
-
-def test_error_channel_sampled_cer_matches_fitted_rate():
-    rng = np.random.default_rng(1)
-    letters = "abcdefgh "
-    refs = ["".join(rng.choice(list(letters), 30)).strip() for _ in range(200)]
-    hyps = ["".join(c if rng.random() > 0.2 else rng.choice(list("xyz")) for c in r) for r in refs]
-    ch = S.ErrorChannel().fit(refs, hyps)
-    from lib import metrics
-
-    corrupted = [ch.corrupt(r, rng) for r in refs]
-    assert metrics.cer(refs, corrupted) == pytest.approx(ch.cer_, abs=0.03)
+    n, r, k = 50, 3, 5
+    sims = np.mean([bool(set(rng.permutation(n)[:k]) & set(range(r))) for _ in range(20000)])
+    assert S.chance_hit_at_k([r], n, k)[0] == pytest.approx(sims, abs=0.01)
+    assert S.chance_hit_at_k([n], n, k)[0] == 1.0
 
 
 def test_synthesize_speaks_and_rejects_unknown_voice():

@@ -206,10 +206,15 @@ def make_loader(dataset: UtteranceSet, batch_size: int, shuffle: bool, seed: int
 _CTC = nn.CTCLoss(blank=TEXT.blank, zero_infinity=True)
 
 
-def ctc_loss(model: SpeechRecognizer, batch) -> torch.Tensor:
-    """Mean CTC loss of a batch (``(x, y, x_lengths, y_lengths)`` from :func:`collate`)."""
+def ctc_loss(model: SpeechRecognizer, batch, autocast: bool = False) -> torch.Tensor:
+    """Mean CTC loss of a batch (``(x, y, x_lengths, y_lengths)`` from :func:`collate`).
+
+    ``autocast`` runs the network in bfloat16 (CPU autocast); the loss itself is computed in float32.
+    """
     x, y, x_len, y_len = batch
-    log_probs = model(x)  # (B, T', C)
+    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+        log_probs = model(x)  # (B, T', C)
+    log_probs = log_probs.float()
     out_len = model.output_lengths(x_len).clamp(max=log_probs.shape[1])
     return _CTC(log_probs.transpose(0, 1), y, out_len, y_len)
 
@@ -257,6 +262,50 @@ def transcribe(model: SpeechRecognizer, y: np.ndarray, sr: int = 16000, cfg: Fea
     return decode_features(model, [asr_features(y, cfg)])[0]
 
 
+@torch.no_grad()
+def utterance_log_probs(model: SpeechRecognizer, y: np.ndarray, sr: int = 16000,
+                        cfg: FeatureConfig = FeatureConfig()) -> np.ndarray:  # noqa: B008
+    """Per-frame CTC log-probabilities ``(frames, classes)`` of one waveform (resampled to ``cfg.sr``)."""
+    y = np.asarray(y, dtype=np.float32)
+    if sr != cfg.sr:
+        import librosa
+
+        y = librosa.resample(y, orig_sr=sr, target_sr=cfg.sr).astype(np.float32)
+    model.eval()
+    x = torch.as_tensor(asr_features(y, cfg), dtype=torch.float32)[None, None]
+    return model(x)[0].numpy()
+
+
+def save_recogniser(model: SpeechRecognizer, path, feature_cfg: FeatureConfig, **meta) -> None:
+    """Weights (float16, to keep the file small), model and feature settings, and ``meta``, written atomically."""
+    import os
+    from pathlib import Path
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    state = {k: v.half() if v.is_floating_point() else v for k, v in model.state_dict().items()}
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save({"state": state, "model": asdict(model.cfg), "features": asdict(feature_cfg), "meta": meta}, tmp)
+    os.replace(tmp, path)
+
+
+def load_recogniser(path) -> tuple[SpeechRecognizer, FeatureConfig, dict]:
+    """The model, its feature settings and metadata from :func:`save_recogniser`; a bad file raises naming it."""
+    from pathlib import Path
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no recogniser here (the music chapter's book run writes it)")
+    try:
+        ckpt = torch.load(path, map_location="cpu", weights_only=True)
+        model = SpeechRecognizer(ModelConfig(**ckpt["model"]))
+        model.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in ckpt["state"].items()})
+    except Exception as exc:  # noqa: BLE001 (any unreadable checkpoint gets the same clear message)
+        raise ValueError(f"{path}: not a recogniser saved by lib.models.asr.save_recogniser ({exc})") from exc
+    model.eval()
+    return model, FeatureConfig(**ckpt["features"]), ckpt["meta"]
+
+
 # --------------------------------------------------------------------------
 # Training
 # --------------------------------------------------------------------------
@@ -271,12 +320,14 @@ def train_ctc(
     seed: int = 0,
     eval_every: int = 1,
     dev_eval_limit: int | None = None,
+    autocast: bool = False,
     log=print,
 ) -> list[dict]:
     """CTC training with AdamW and OneCycleLR (stepped per batch); keeps the weights with the best dev loss.
 
     After each epoch the dev set is decoded greedily and its CER/WER added to the history
     (on the first ``dev_eval_limit`` dev utterances when given, to save time).
+    ``autocast`` trains in bfloat16 (CPU autocast); the dev loss and decoding stay in float32.
     """
     training.set_seed(seed)
     train_loader = make_loader(train, batch_size, shuffle=True, seed=seed)
@@ -300,13 +351,14 @@ def train_ctc(
         model,
         train_loader,
         dev_loader,
-        ctc_loss,
+        (lambda m, b: ctc_loss(m, b, autocast=True)) if autocast else ctc_loss,
         optimizer,
         epochs,
         scheduler=scheduler,
         step_scheduler_per_batch=True,
         metrics=dev_metrics,
         log=log,
+        val_loss_fn=ctc_loss,
     )
 
 

