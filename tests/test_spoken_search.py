@@ -25,8 +25,14 @@ def test_phrase_score_equals_brute_force_sum_of_torch_ctc_loss():
         for t1 in range(n_frames):
             for t2 in range(t1, n_frames):
                 seg = normalised[t1 : t2 + 1]
-                loss = torch.nn.functional.ctc_loss(seg[:, None, :], labels[None], torch.tensor([len(seg)]),
-                                                    torch.tensor([len(labels)]), blank=TEXT.blank, reduction="sum")
+                loss = torch.nn.functional.ctc_loss(
+                    seg[:, None, :],
+                    labels[None],
+                    torch.tensor([len(seg)]),
+                    torch.tensor([len(labels)]),
+                    blank=TEXT.blank,
+                    reduction="sum",
+                )
                 terms.append(-loss.item())
         assert got == pytest.approx(np.logaddexp.reduce(terms), abs=1e-4), phrase
 
@@ -35,7 +41,9 @@ def test_spoken_form_spells_numbers_and_drops_symbols():
     assert sp.number_words(99) == "ninety nine"
     assert sp.number_words(2014) == "two thousand and fourteen"
     assert sp.number_words(1999) == "one thousand nine hundred and ninety nine"
-    assert sp.spoken_form("Beyoncé & Jay-Z (Remastered 2014)") == "beyonce and jay z remastered two thousand and fourteen"
+    assert (
+        sp.spoken_form("Beyoncé & Jay-Z (Remastered 2014)") == "beyonce and jay z remastered two thousand and fourteen"
+    )
     assert sp.spoken_form("R3hab") == "r three hab"
 
 
@@ -53,25 +61,30 @@ def fake_log_probs(text: str, frames_per_char: int = 2, confidence: float = 0.9)
 
 @pytest.fixture
 def catalogue():
-    cat = pd.DataFrame({
-        "artist": ["ABBA", "ABBA", "Johnny Cash", "Adele", "The Band", "Queen"],
-        "title": ["Dancing Queen", "Waterloo", "Hurt", "Someone Like You", "Song", "Bohemian Rhapsody"],
-        "mood": [None, "Happy", "Sad", "Sad", None, "Energetic"],
-        "genre": ["pop", "pop", "country", "pop", "rock", "rock"],
-    })
+    cat = pd.DataFrame(
+        {
+            "artist": ["ABBA", "ABBA", "Johnny Cash", "Adele", "The Band", "Queen"],
+            "title": ["Dancing Queen", "Waterloo", "Hurt", "Someone Like You", "Song", "Bohemian Rhapsody"],
+            "mood": [None, "Happy", "Sad", "Sad", None, "Energetic"],
+            "genre": ["pop", "pop", "country", "pop", "rock", "rock"],
+        }
+    )
     cat["key"] = cat["artist"].str.lower() + " | " + cat["title"].str.lower()
     cat.insert(0, "song_id", range(len(cat)))
     return cat
 
 
-@pytest.mark.parametrize("request_text, expected", [
-    ("could you put on dancing queen please", {0}),
-    ("play hurt by johnny cash", {2}),
-    ("hurt", {2}),
-    ("something by adele", {3}),
-    ("suggest me a sad song", {2, 3}),
-    ("i want bohemian rhapsody", {5}),
-])
+@pytest.mark.parametrize(
+    "request_text, expected",
+    [
+        ("could you put on dancing queen please", {0}),
+        ("play hurt by johnny cash", {2}),
+        ("hurt", {2}),
+        ("something by adele", {3}),
+        ("suggest me a sad song", {2, 3}),
+        ("i want bohemian rhapsody", {5}),
+    ],
+)
 def test_decoder_finds_the_song_whatever_the_wording(catalogue, request_text, expected):
     dec = sp.CatalogueDecoder(catalogue, bonus=1.0)
     ids, _ = dec.rank(fake_log_probs(request_text), k=1)
@@ -85,8 +98,13 @@ def test_title_and_artist_together_beat_either_alone(catalogue):
 
 
 def test_free_phrasings_are_not_templates(catalogue):
-    patterns = [re.compile("^" + re.escape(t).replace(r"\{title\}", ".+").replace(r"\{artist\}", ".+")
-                           .replace(r"\{tag\}", ".+") + "$") for ts in sp.TEMPLATES.values() for t in ts]
+    patterns = [
+        re.compile(
+            "^" + re.escape(t).replace(r"\{title\}", ".+").replace(r"\{artist\}", ".+").replace(r"\{tag\}", ".+") + "$"
+        )
+        for ts in sp.TEMPLATES.values()
+        for t in ts
+    ]
     free = sp.free_requests(catalogue, 6, 4, 6, seed=0)
     assert len(free) == 16 and all(len(r) > 0 for r in free["relevant"])
     assert not any(p.match(req.lower()) for req in free["request"] for p in patterns)
@@ -98,8 +116,9 @@ def test_recogniser_round_trip_and_recommend(tmp_path, catalogue):
     import soundfile as sf
 
     torch.manual_seed(0)
-    model = asr.build_model("cnn_rescnn_bigru", n_mels=16, cnn_channels=2, n_res_blocks=1, rnn_dim=8,
-                            n_rnn_layers=1, time_stride=3)
+    model = asr.build_model(
+        "cnn_rescnn_bigru", n_mels=16, cnn_channels=2, n_res_blocks=1, rnn_dim=8, n_rnn_layers=1, time_stride=3
+    )
     cfg = asr.FeatureConfig(n_mels=16)
     path = tmp_path / "rec.pt"
     asr.save_recogniser(model, path, cfg, decoder_bonus=1.5)

@@ -263,8 +263,12 @@ def transcribe(model: SpeechRecognizer, y: np.ndarray, sr: int = 16000, cfg: Fea
 
 
 @torch.no_grad()
-def utterance_log_probs(model: SpeechRecognizer, y: np.ndarray, sr: int = 16000,
-                        cfg: FeatureConfig = FeatureConfig()) -> np.ndarray:  # noqa: B008
+def utterance_log_probs(
+    model: SpeechRecognizer,
+    y: np.ndarray,
+    sr: int = 16000,
+    cfg: FeatureConfig = FeatureConfig(),  # noqa: B008 (a frozen config)
+) -> np.ndarray:
     """Per-frame CTC log-probabilities ``(frames, classes)`` of one waveform (resampled to ``cfg.sr``)."""
     y = np.asarray(y, dtype=np.float32)
     if sr != cfg.sr:

@@ -330,23 +330,44 @@ def probe_queries(catalogue: pd.DataFrame, n_each: int, seed: int = 0) -> pd.Dat
     long_titles = np.flatnonzero(titles.str.split().str.len() >= 3)
     for i in rng.choice(long_titles, size=min(n_each, len(long_titles)), replace=False):
         words = titles[i].split()
-        rows.append({"kind": "partial title", "query": " ".join(words[: (len(words) + 1) // 2]),
-                     "relevant": frozenset(np.flatnonzero(titles == titles[i]).tolist())})
+        rows.append(
+            {
+                "kind": "partial title",
+                "query": " ".join(words[: (len(words) + 1) // 2]),
+                "relevant": frozenset(np.flatnonzero(titles == titles[i]).tolist()),
+            }
+        )
     for i in rng.choice(len(cat), size=min(n_each, len(cat)), replace=False):
         text = f"play {titles[i]} by {artists[i]}"
-        rows.append({"kind": "misspelt", "query": " ".join(_misspell(w, rng) for w in text.split()),
-                     "relevant": frozenset(cat.index[cat["key"] == cat["key"][i]].tolist())})
+        rows.append(
+            {
+                "kind": "misspelt",
+                "query": " ".join(_misspell(w, rng) for w in text.split()),
+                "relevant": frozenset(cat.index[cat["key"] == cat["key"][i]].tolist()),
+            }
+        )
     multi = sorted({a for a in artists if len(a.split()) >= 2})
     for a in rng.choice(multi, size=min(n_each, len(multi)), replace=False):
         last = a.split()[-1]
-        rows.append({"kind": "surname", "query": f"something by {last}",
-                     "relevant": frozenset(np.flatnonzero(artists.map(lambda x: x.split()[-1:] == [last])).tolist())})
+        rows.append(
+            {
+                "kind": "surname",
+                "query": f"something by {last}",
+                # the lambda runs inside this iteration's map, so it sees this iteration's `last`
+                "relevant": frozenset(np.flatnonzero(artists.map(lambda x: x.split()[-1:] == [last])).tolist()),  # noqa: B023
+            }
+        )
     moods = {m.lower(): m for m in cat["mood"].dropna().unique() if m.lower() in MOOD_PARAPHRASES}
-    for j in range(n_each if moods else 0):
+    for j in range(n_each if moods else 0):  # noqa: B007 (j is not needed; kept so the run key is unchanged)
         mood = sorted(moods)[int(rng.integers(len(moods)))]
         word = MOOD_PARAPHRASES[mood][int(rng.integers(len(MOOD_PARAPHRASES[mood])))]
-        rows.append({"kind": "mood paraphrase", "query": f"something {word}",
-                     "relevant": frozenset(cat.index[cat["mood"] == moods[mood]].tolist())})
+        rows.append(
+            {
+                "kind": "mood paraphrase",
+                "query": f"something {word}",
+                "relevant": frozenset(cat.index[cat["mood"] == moods[mood]].tolist()),
+            }
+        )
     return pd.DataFrame(rows)
 
 

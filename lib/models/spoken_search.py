@@ -35,8 +35,10 @@ from lib.models.song_search import normalize_text
 # --------------------------------------------------------------------------
 # Catalogue text as spoken
 # --------------------------------------------------------------------------
-_ONES = "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen " \
-        "seventeen eighteen nineteen".split()
+_ONES = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen "
+    "seventeen eighteen nineteen".split()
+)
 _TENS = "_ _ twenty thirty forty fifty sixty seventy eighty ninety".split()
 
 
@@ -160,16 +162,22 @@ class CatalogueDecoder:
         self.title_id = np.array([phrase_id(t) for t in self.catalogue["title"]])
         self.artist_id = np.array([phrase_id(a) for a in self.catalogue["artist"]])
         # "<title> by <artist>" as one phrase: the order and the connective anchor both names
-        self.joint_id = np.array([phrase_id(f"{t} by {a}") if spoken_form(t) and spoken_form(a) else -1
-                                  for t, a in zip(self.catalogue["title"], self.catalogue["artist"])])
+        self.joint_id = np.array(
+            [
+                phrase_id(f"{t} by {a}") if spoken_form(t) and spoken_form(a) else -1
+                for t, a in zip(self.catalogue["title"], self.catalogue["artist"])
+            ]
+        )
         self.tag_ids = []  # per tag column: phrase id per song (-1 where the song has no tag)
         for col in tags:
             if col in self.catalogue:
-                self.tag_ids.append(np.array([phrase_id(v) if isinstance(v, str) and v else -1
-                                              for v in self.catalogue[col]]))
+                self.tag_ids.append(
+                    np.array([phrase_id(v) if isinstance(v, str) and v else -1 for v in self.catalogue[col]])
+                )
         self.phrases = list(phrases)
         self.informative_chars = np.array(
-            [sum(len(w) for w in p.split() if w not in REQUEST_WORDS) for p in self.phrases], dtype=float)
+            [sum(len(w) for w in p.split() if w not in REQUEST_WORDS) for p in self.phrases], dtype=float
+        )
 
     def phrase_scores(self, log_probs) -> np.ndarray:
         return phrase_log_likelihoods(log_probs, self.phrases) + self.bonus * self.informative_chars
@@ -210,8 +218,14 @@ TEMPLATES = {
 }
 # ... and wordings it never uses, for the second test set.
 FREE_PHRASINGS = {
-    "title": ["could you put on {title} please", "i'd like to hear {title}", "{title}", "{title} from {artist}",
-              "let's listen to {title} by {artist}", "i want {title}"],
+    "title": [
+        "could you put on {title} please",
+        "i'd like to hear {title}",
+        "{title}",
+        "{title} from {artist}",
+        "let's listen to {title} by {artist}",
+        "i want {title}",
+    ],
     "artist": ["{artist}", "any track from {artist}", "i'm in the mood for {artist}", "put on {artist} for me"],
     "mood": ["i feel {tag} today", "give me {tag} tunes", "anything {tag}"],
     "genre": ["i'm in the mood for {tag}", "{tag} please", "a bit of {tag} would be nice"],
@@ -232,7 +246,7 @@ def _requests(catalogue: pd.DataFrame, phrasings: dict, n: dict, seed: int) -> p
         text = phrasings["artist"][rng.integers(len(phrasings["artist"]))].format(artist=r["artist"])
         rows.append({"kind": "artist", "request": text, "relevant": _relevant(cat, "artist", r)})
     tags = [(col, v) for col in ["mood", "genre"] if col in cat for v in sorted(cat[col].dropna().unique())]
-    for j in range(n.get("tag", 0)):
+    for j in range(n.get("tag", 0)):  # noqa: B007 (j is not needed; kept so the run key is unchanged)
         col, value = tags[rng.integers(len(tags))]
         text = phrasings[col][rng.integers(len(phrasings[col]))].format(tag=value.lower())
         rows.append({"kind": col, "request": text, "relevant": frozenset(cat.index[cat[col] == value].tolist())})
@@ -259,8 +273,9 @@ DEFAULT_RECOGNISER = Path(__file__).resolve().parents[2] / "book" / "models" / "
 _LOADED: dict = {}
 
 
-def recommend_from_audio(path, k: int = 5, *, catalogue: pd.DataFrame | None = None, recogniser=None,
-                         decoder: CatalogueDecoder | None = None) -> dict:
+def recommend_from_audio(
+    path, k: int = 5, *, catalogue: pd.DataFrame | None = None, recogniser=None, decoder: CatalogueDecoder | None = None
+) -> dict:
     """Songs for a spoken request, decoded against the catalogue (no transcript in between).
 
     ``path``: any audio file :func:`lib.data.load_audio` reads; ``recogniser``: a path saved by
@@ -291,5 +306,9 @@ def recommend_from_audio(path, k: int = 5, *, catalogue: pd.DataFrame | None = N
     t2 = time.perf_counter()
     songs = decoder.catalogue.iloc[ids][["song_id", "artist", "title", "genre", "mood"]].copy()
     songs["score"] = scores
-    return {"songs": songs.reset_index(drop=True), "greedy_transcript": asr.greedy_decode(log_probs[None])[0],
-            "asr_s": t1 - t0, "search_s": t2 - t1}
+    return {
+        "songs": songs.reset_index(drop=True),
+        "greedy_transcript": asr.greedy_decode(log_probs[None])[0],
+        "asr_s": t1 - t0,
+        "search_s": t2 - t1,
+    }
