@@ -65,12 +65,14 @@ SIZES = {
                   embed_caps=(2, 2), embed_patience=1, head_cap=5, detector_cap=3, baseline_cap=3, patience=1,
                   toy_n=300, toy_epochs=(2, 2), scaling_sizes=(200, 400, 800), repeats=2, bw_other=20, n_boot=200,
                   ablation=True, parity_folds=2, ship_model=False),
-    # A first book run with 5 rounds of up to 30-60 epochs and 3 seeds for every table was on course for
-    # about 130 min (the embedding rounds rarely stopped early): rounds, their caps and Table 2's seeds are cut.
-    "book": dict(n_seeds=3, table2_seeds=1, n_folds=5, clips_per_class=None, crop_s=0.5, rounds=3,
-                 embed_caps=(8, 8, 16), embed_patience=3, head_cap=500, detector_cap=60, baseline_cap=60,
+    # Caps sit well above the epochs early stopping needed in a pilot (one fold, seed 0, every stage uncapped:
+    # embedding round 1 stopped after 46-57 epochs, later rounds after 11-19; Baseline 54-89; Proposed2 11-18).
+    # Three clustering rounds, not the paper's five: in the pilot the validation loss was lowest in round 2 or 3
+    # and no lower in rounds 4-5, and five rounds with 3 seeds for both tables would not fit the 90-min budget.
+    "book": dict(n_seeds=3, table2_seeds=3, n_folds=5, clips_per_class=None, crop_s=0.5, rounds=3,
+                 embed_caps=(120, 60, 60), embed_patience=3, head_cap=1000, detector_cap=200, baseline_cap=200,
                  patience=10, toy_n=1000, toy_epochs=(15, 15, 30), scaling_sizes=(500, 1000, 2000, 4000, 8000),
-                 repeats=2, bw_other=300, n_boot=2000, ablation=True, parity_folds=3, ship_model=True),
+                 repeats=2, bw_other=300, n_boot=2000, ablation=True, parity_folds=0, ship_model=True),
     "full": dict(n_seeds=5, table2_seeds=5, n_folds=5, clips_per_class=None, crop_s=2.0, rounds=5, embed_caps=(30, 30, 30, 30, 150),
                  embed_patience=10, head_cap=500, detector_cap=500, baseline_cap=500, patience=10, toy_n=1000,
                  toy_epochs=(30, 30, 30, 30, 150), scaling_sizes=(1000, 2000, 4000, 8000, 16000, 32000), repeats=3,
@@ -487,6 +489,24 @@ display(Markdown(
        f"**{n_at_cap} reached the cap** (the table says which), so those may be cut short.")
     + f" Training took {SECONDS['seconds'].sum() / 60:.0f} model-minutes on {HYPER['workers']} worker processes."))
 
+# %% tags=["remove-cell"]
+round_loss = (HIST[(HIST["stage"] == "end to end") & (HIST["variant"] == "main")]
+              .groupby(["ratio", "arch", "fold", "seed", "round"])["val_loss"].min()
+              .groupby(["ratio", "arch", "round"]).median().unstack("round"))
+round_loss.columns = [f"round {int(r)}" for r in round_loss.columns]
+round_loss = round_loss.reset_index().rename(columns={"arch": "network"})
+round_loss["network"] = round_loss["network"].str.upper()
+run.log_table("embedding_rounds", round_loss)
+
+# %% [markdown]
+# The embedding's validation loss (triple-header cross-entropy of the validation clips, each assigned to
+# the nearest cluster of its own class) at the best epoch of each clustering round, median over folds and
+# seeds.  Each round re-clusters, so the rounds are not strictly comparable, but a round that no longer
+# lowers the loss is a sign that more rounds would not help.
+
+# %% tags=["remove-input"]
+report.show_table(round_loss, digits=2)
+
 # %% tags=["hide-input"]
 curves = HIST[(HIST["variant"] == "main") & HIST["stage"].isin(["Baseline", "Proposed2 (end to end)"])]
 fig, axes = plt.subplots(1, len(PLAN), figsize=(7.6, 2.6), sharey=False)
@@ -506,8 +526,8 @@ plt.close(fig)
 #
 # EER (%) per event, each event against every other clip, and the overall EER as the plain mean of
 # the three (the paper weights every event equally).  Ours: the mean over the 5 test folds of each
-# fold's EER (itself the mean over the seeds trained on that fold: three for Table 1, fewer for
-# Table 2 — see the closing lines), with a 95 % t-interval over the folds.  **The paper's numbers are on AudioSet, ours on UrbanSound8K, Donate-a-Cry, ESC-50 and SESA**:
+# fold's EER (itself the mean over the seeds trained on that fold; the closing lines give their
+# number), with a 95 % t-interval over the folds.  **The paper's numbers are on AudioSet, ours on UrbanSound8K, Donate-a-Cry, ESC-50 and SESA**:
 # the columns are shown side by side so the reader sees both, not to be read as a reproduction gap.
 
 # %% tags=["remove-cell"]
@@ -594,9 +614,10 @@ report.show_table(diff_table)
 # %% [markdown]
 # ### The bfloat16 check
 #
-# The CNN's forward passes ran in bfloat16.  On the first seed of the first folds the Baseline CNN was
-# also trained in float32; the two are compared on the same test folds.  We set a tolerance of ±2 EER
-# points beforehand.
+# The CNN's forward passes ran in bfloat16.  The check: on the first seed of the first folds the
+# Baseline CNN is also trained in float32, and the two are compared on the same test folds, with a
+# tolerance of ±2 EER points set beforehand.  The CNN's weights are also stored channels-last, a
+# change of memory layout only (about 1.5× faster, `benchmarks/events_throughput.py`).
 
 # %% tags=["remove-cell"]
 PARITY_TOL = 2.0
@@ -619,6 +640,12 @@ if ("fp32", "6:1:2:16", "cnn", 0, seeds[0]) in RESULTS:
     run.log("parity/bf16_speedup_samples_per_s", speed)
 
 # %% tags=["remove-input"]
+if parity_ok is None:
+    display(Markdown(
+        "This run skips the check to fit its budget (`parity_folds` = 0 in the `book` profile). The previous book "
+        "run of this chapter (commit 8bb071f, same network and data, 60-epoch caps) measured bf16 − float32 "
+        "Baseline overall EER −0.3 points [−1.8, +1.3] over 3 folds, inside the ±2-point tolerance; the smoke "
+        "profile still runs the check, so its code path stays tested."))
 if parity_ok is not None:
     display(Markdown(
         f"Baseline CNN, Table 1, bf16 − float32 overall EER: **{pts(parity)}** over {parity.n} folds, at "
@@ -932,9 +959,10 @@ display(Markdown(
 # clips, so absolute EERs are not comparable; (2) **the training set per table** is what the ratio
 # allows from a fold's training recordings (the counts above), tens of baby cries and gun shots rather
 # than thousands, which is where a clustering-based method has the least to work with; (3) **our
-# reading of the lost equations (5)–(9)**, in particular α's start and the cluster weights; (4) fewer
-# and shorter embedding rounds than the paper's (the convergence table gives ours), stopped early on a
-# validation loss the paper does not use (it trains fixed epochs).
+# reading of the lost equations (5)–(9)**, in particular α's start and the cluster weights; (4) three
+# clustering rounds instead of the paper's five (the per-round table above shows whether a further
+# round still lowered the validation loss), each stopped early on a validation loss the paper does not
+# use (it trains fixed epochs).
 # The intervals are over five folds, so they are wide: a difference of a point or two in either
 # direction is within the noise of this data set.
 
