@@ -68,12 +68,12 @@ SIZES = {
     # Caps sit above the epochs early stopping needed in a pilot (one fold, seed 0, every stage uncapped:
     # embedding round 1 stopped after 46-57 epochs, later rounds after 11-19; Baseline 54-89; Proposed2 11-18).
     # Three clustering rounds, not the paper's five: in the pilot the validation loss was lowest in round 2 or 3
-    # and no lower in rounds 4-5.  Table 2 (2.5x the training clips of Table 1) gets one seed per fold: with three,
-    # the run measured on course for about 130 min, over the 90-min budget.
-    "book": dict(n_seeds=3, table2_seeds=1, n_folds=5, clips_per_class=None, crop_s=0.5, rounds=3,
+    # and no lower in rounds 4-5.  A run of this profile with one Table 2 seed took 34 min; three take about 60.
+    "book": dict(n_seeds=3, table2_seeds=3, n_folds=5, clips_per_class=None, crop_s=0.5, rounds=3,
                  embed_caps=(80, 40, 40), embed_patience=3, head_cap=1000, detector_cap=100, baseline_cap=150,
-                 patience=10, toy_n=1000, toy_epochs=(15, 15, 30), scaling_sizes=(500, 1000, 2000, 4000, 8000),
-                 repeats=2, bw_other=300, n_boot=2000, ablation=True, parity_folds=0, ship_model=True),
+                 patience=10, toy_n=1000, toy_epochs=(15, 15, 30),
+                 scaling_sizes=(500, 1000, 2000, 4000, 8000, 16000), repeats=3, bw_other=300, n_boot=2000,
+                 ablation=True, parity_folds=0, ship_model=True),
     "full": dict(n_seeds=5, table2_seeds=5, n_folds=5, clips_per_class=None, crop_s=2.0, rounds=5, embed_caps=(30, 30, 30, 30, 150),
                  embed_patience=10, head_cap=500, detector_cap=500, baseline_cap=500, patience=10, toy_n=1000,
                  toy_epochs=(30, 30, 30, 30, 150), scaling_sizes=(1000, 2000, 4000, 8000, 16000, 32000), repeats=3,
