@@ -137,3 +137,46 @@ def test_recogniser_round_trip_and_recommend(tmp_path, catalogue):
         asr.load_recogniser(tmp_path / "bad.pt")
     with pytest.raises(FileNotFoundError, match="nothing.pt"):
         asr.load_recogniser(tmp_path / "nothing.pt")
+
+
+def test_request_words_come_from_templates_and_ordinary_text_only():
+    words = sp.request_words(["the cat and the dog", "the dog ran"], n_common=2)
+    assert {"the", "dog"} <= words and "cat" not in words  # the two most frequent words of the text
+    assert {"play", "by", "something", "suggest", "song", "music"} <= words  # the templates' own words
+    assert "please" not in words  # a free phrasing's word, in neither source
+    assert sp.request_words_of_templates() == sp.request_words([], n_common=0)
+
+
+def test_request_words_change_the_length_credit(catalogue):
+    plain = sp.CatalogueDecoder(catalogue, request_words=frozenset())
+    with_words = sp.CatalogueDecoder(catalogue, request_words=sp.request_words(["hurt hurt hurt"], n_common=1))
+    i = plain.phrases.index("hurt")
+    assert plain.informative_chars[i] == 4 and with_words.informative_chars[i] == 0
+
+
+def test_spotted_phrases_rank_songs_title_and_artist_first(catalogue):
+    dec = sp.CatalogueDecoder(catalogue)
+    ids, _ = dec.rank(
+        None, 2, phrase_scores=dec.spotted_phrase_scores([("hurt", 0.6), ("abba", 0.9), ("waterloo", 0.5)])
+    )
+    assert list(ids) == [1, 0]  # Waterloo by ABBA: both spotted; then ABBA's other song before Hurt (higher posterior)
+    assert np.isneginf(dec.spotted_phrase_scores([("not in the catalogue", 1.0)])).all()
+
+
+def test_keyword_list_keeps_dictionary_phrases_with_length_scaled_thresholds(tmp_path):
+    path = tmp_path / "kws.txt"
+    kept = asr.write_keyword_list(["hello world", "good", "zzqxv song", "hello world"], path, exponent_per_char=2)
+    assert kept == ["hello world", "good"]  # out-of-dictionary words dropped, duplicates once
+    assert path.read_text().splitlines() == ["hello world /1e-22/", "good /1e-8/"]
+
+
+def test_pocketsphinx_spots_a_spoken_keyphrase(tmp_path):
+    from lib.models.song_search import synthesize
+
+    # PocketSphinx's acoustic model hears eSpeak poorly (it spots no multi-word title in it at any threshold,
+    # which the music chapter measures); a short common word is spotted reliably.
+    path = tmp_path / "kws.txt"
+    asr.write_keyword_list(["play", "yellow submarine"], path, exponent_per_char=3)
+    y, sr = synthesize("please play hotel california", voice="en-us", rate=140)
+    spotted = [p for p, _ in asr.pocketsphinx_spot(y, sr, path)]
+    assert "play" in spotted and "yellow submarine" not in spotted

@@ -366,6 +366,34 @@ def train_ctc(
     )
 
 
+def synthetic_utterances(
+    texts: list[str],
+    voices: list[str],
+    cfg: FeatureConfig = FeatureConfig(),
+    seed: int = 0,  # noqa: B008
+) -> tuple[list[np.ndarray], list[str], float]:
+    """eSpeak NG renderings of ``texts`` as recogniser features: voice ``i`` of ``voices`` for text ``i`` (cyclic),
+    speaking rate 130–190 words per minute and pitch 30–70 drawn per text.  Returns the features, the
+    normalised texts and the seconds of audio.  For adapting a recogniser to synthetic voices; synthesis is
+    not bit-reproducible across eSpeak builds, so neither are the features."""
+    import librosa
+
+    from lib.models.song_search import synthesize
+
+    rng = np.random.default_rng(seed)
+    feats, norm, seconds = [], [], 0.0
+    for i, text in enumerate(texts):
+        text = TEXT.normalize(text)
+        y, sr = synthesize(
+            text, voice=voices[i % len(voices)], rate=int(rng.integers(130, 191)), pitch=int(rng.integers(30, 71))
+        )
+        y = librosa.resample(y, orig_sr=sr, target_sr=cfg.sr).astype(np.float32)
+        feats.append(asr_features(y, cfg))
+        norm.append(text)
+        seconds += len(y) / cfg.sr
+    return feats, norm, seconds
+
+
 def model_summary(model: SpeechRecognizer) -> dict:
     return {**asdict(model.cfg), "parameters": training.count_parameters(model)}
 
@@ -422,3 +450,49 @@ def pocketsphinx_transcribe(y: np.ndarray, sr: int = 16000) -> str:
     decoder.end_utt()
     hyp = decoder.hyp()
     return TEXT.normalize(hyp.hypstr if hyp is not None else "")
+
+
+def pocketsphinx_dictionary() -> frozenset:
+    """The words of PocketSphinx's bundled US-English pronunciation dictionary (alternates folded)."""
+    if "dictionary" not in _SPHINX:
+        import os
+
+        import pocketsphinx
+
+        with open(os.path.join(pocketsphinx.get_model_path(), "en-us", "cmudict-en-us.dict")) as fh:
+            _SPHINX["dictionary"] = frozenset(line.split(" ", 1)[0].split("(")[0] for line in fh)
+    return _SPHINX["dictionary"]
+
+
+def write_keyword_list(phrases, path, exponent_per_char: float) -> list[str]:
+    """A PocketSphinx keyphrase file for the ``phrases`` whose words are all in :func:`pocketsphinx_dictionary`.
+
+    A phrase's detection threshold is ``1e-(exponent_per_char × characters)``: a longer phrase accumulates more
+    acoustic cost, so one threshold for all would let only short phrases through.  Returns the phrases written.
+    """
+    words = pocketsphinx_dictionary()
+    kept = [p for p in dict.fromkeys(phrases) if p and all(w in words for w in p.split())]
+    with open(path, "w") as fh:
+        for p in kept:
+            fh.write(f"{p} /1e-{max(1, round(exponent_per_char * len(p)))}/\n")
+    return kept
+
+
+def pocketsphinx_spot(y: np.ndarray, sr: int, keyword_file) -> list[tuple[str, float]]:
+    """The keyphrases of ``keyword_file`` (see :func:`write_keyword_list`) PocketSphinx spots in one waveform,
+    with their posterior probabilities, in time order (keyword-spotting search, bundled US-English model)."""
+    key = ("kws", str(keyword_file))
+    if key not in _SPHINX:
+        from pocketsphinx import Decoder
+
+        _SPHINX[key] = Decoder(samprate=16000, loglevel="FATAL", kws=str(keyword_file))
+    y = np.asarray(y, dtype=np.float32)
+    if sr != 16000:
+        import librosa
+
+        y = librosa.resample(y, orig_sr=sr, target_sr=16000)
+    decoder = _SPHINX[key]
+    decoder.start_utt()
+    decoder.process_raw((np.clip(y, -1, 1) * 32767).astype(np.int16).tobytes(), full_utt=True)
+    decoder.end_utt()
+    return [(seg.word.strip(), float(seg.prob)) for seg in (decoder.seg() or [])]

@@ -128,12 +128,18 @@ def phrase_log_likelihoods(log_probs, phrases: list[str], group: int = 256) -> n
 # --------------------------------------------------------------------------
 # The decoder
 # --------------------------------------------------------------------------
-# Words that any request may contain: they say nothing about which song is meant, so a
-# phrase earns no length credit for them (a song called "Song" must not win every request).
-REQUEST_WORDS = frozenset(
-    "a an the play put on some something song songs music me by please i i'd like to hear want listen "
-    "could you can would for in mood of track tune".split()
-)
+# Words that any request may contain say nothing about which song is meant, so a phrase earns
+# no length credit for them (a song called "Song" must not win every request).  The list is
+# derived, not written by hand: a hand-picked list would be chosen by someone who has read the
+# freely phrased test requests.
+def request_words(texts, n_common: int = 100) -> frozenset:
+    """The request-generator's own words (:data:`TEMPLATES`) plus the ``n_common`` most frequent words of ``texts``
+    (the recogniser's training transcripts: ordinary English, with no song names and no test requests)."""
+    from collections import Counter
+
+    counts = Counter(w for t in texts for w in spoken_form(t).split())
+    template_words = {w for ps in TEMPLATES.values() for p in ps for w in p.split() if "{" not in w}
+    return frozenset(template_words | {w for w, _ in counts.most_common(n_common)})
 
 
 class CatalogueDecoder:
@@ -141,16 +147,18 @@ class CatalogueDecoder:
 
     Every distinct title, artist, mood and genre is a phrase.  A phrase's score is its
     :func:`phrase_log_likelihoods` value plus ``bonus`` per character of its informative
-    words (words outside :data:`REQUEST_WORDS`): without the bonus a short phrase would
+    words (words outside ``request_words``, see :func:`request_words`; default: the templates'
+    own words): without the bonus a short phrase would
     always beat a long one, because every extra character can only cost likelihood.
     A song scores the best of: its title, its artist, title and artist heard separately (the
     sum of their scores), the phrase "<title> by <artist>", and its mood or genre.  ``bonus`` is the one free setting;
     choose it on development requests.
     """
 
-    def __init__(self, catalogue: pd.DataFrame, bonus: float = 1.0, tags=("mood", "genre")):
+    def __init__(self, catalogue: pd.DataFrame, bonus: float = 1.0, tags=("mood", "genre"), request_words=None):
         self.catalogue = catalogue.reset_index(drop=True)
         self.bonus = bonus
+        self.request_words = frozenset(request_words if request_words is not None else request_words_of_templates())
         phrases: dict[str, int] = {}
 
         def phrase_id(text) -> int:
@@ -176,7 +184,7 @@ class CatalogueDecoder:
                 )
         self.phrases = list(phrases)
         self.informative_chars = np.array(
-            [sum(len(w) for w in p.split() if w not in REQUEST_WORDS) for p in self.phrases], dtype=float
+            [sum(len(w) for w in p.split() if w not in self.request_words) for p in self.phrases], dtype=float
         )
 
     def phrase_scores(self, log_probs) -> np.ndarray:
@@ -190,6 +198,17 @@ class CatalogueDecoder:
         for ids in self.tag_ids:
             score = np.maximum(score, p[ids])
         return score
+
+    def spotted_phrase_scores(self, spotted) -> np.ndarray:
+        """Phrase scores from a keyword spotter's ``(phrase, posterior)`` list: 1 + the best posterior of each
+        spotted phrase, −∞ for the rest (so a song whose title and artist were both spotted ranks first)."""
+        index = {p: i for i, p in enumerate(self.phrases)}
+        scores = np.full(len(self.phrases), -np.inf)
+        for phrase, prob in spotted:
+            i = index.get(phrase)
+            if i is not None:
+                scores[i] = max(scores[i], 1.0 + prob)
+        return scores
 
     def rank(self, log_probs, k: int = 5, phrase_scores=None) -> tuple[np.ndarray, np.ndarray]:
         """The top ``k`` ``song_id`` s and their scores (best first; ties keep catalogue order)."""
@@ -216,6 +235,12 @@ TEMPLATES = {
     "mood": ["suggest me a {tag} song"],
     "genre": ["play some {tag} music"],
 }
+
+
+def request_words_of_templates() -> frozenset:
+    return request_words([], n_common=0)
+
+
 # ... and wordings it never uses, for the second test set.
 FREE_PHRASINGS = {
     "title": [
@@ -297,7 +322,9 @@ def recommend_from_audio(
         (model, cfg), meta = recogniser, {}
     if decoder is None:
         catalogue = song_search.load_catalogue() if catalogue is None else catalogue
-        decoder = CatalogueDecoder(catalogue, bonus=float(meta.get("decoder_bonus", 1.0)))
+        decoder = CatalogueDecoder(
+            catalogue, bonus=float(meta.get("decoder_bonus", 1.0)), request_words=meta.get("request_words")
+        )
     y, sr = data.load_audio(path, sr=cfg.sr)
     t0 = time.perf_counter()
     log_probs = asr.utterance_log_probs(model, y, sr, cfg)
