@@ -369,8 +369,8 @@ def train_ctc(
 def synthetic_utterances(
     texts: list[str],
     voices: list[str],
-    cfg: FeatureConfig = FeatureConfig(),
-    seed: int = 0,  # noqa: B008
+    cfg: FeatureConfig = FeatureConfig(),  # noqa: B008 (a frozen config)
+    seed: int = 0,
 ) -> tuple[list[np.ndarray], list[str], float]:
     """eSpeak NG renderings of ``texts`` as recogniser features: voice ``i`` of ``voices`` for text ``i`` (cyclic),
     speaking rate 130–190 words per minute and pitch 30–70 drawn per text.  Returns the features, the
