@@ -4,8 +4,8 @@
   and their fingerprints; the set lives here and only here (:mod:`lib.data` re-exports the object);
 * the code (:func:`code_version`, :func:`lib_hash` of normalised syntax trees), the installed
   packages, the peak memory;
-* the run key (:func:`run_key`): chapter source, lib modules, parameters, data; equal keys mean
-  nothing to re-execute;
+* the run key (:func:`run_key`): the chapter's code for the profile (:func:`chapter_code_hash`),
+  lib modules, parameters, data; equal keys mean nothing to re-execute;
 * the results file's one writer, :meth:`lib.report.Run.save`, learns from the runner through
   ``AUDIO_REPRO_RUN`` (:func:`runner_context`) which chapter and parameters the key is for, and
   stamps the key in (:func:`stamp_run`) before the single write (:func:`write_json_atomic`).
@@ -186,11 +186,47 @@ def run_key(chapter: Path, params: dict, corpora: list[str] | None, lib_modules:
     Equal keys mean nothing to re-execute.
     """
     return {
-        "chapter_sha256": hashlib.sha256(Path(chapter).read_bytes()).hexdigest()[:16],
+        "chapter_sha256": chapter_code_hash(chapter, params.get("profile")),
         "lib_sha256": lib_hash(lib_modules),
         "params": params,
         "data_fingerprint": data_fingerprint(corpora) if corpora is not None else None,
     }
+
+
+def chapter_code_hash(chapter: Path, profile: str | None) -> str:
+    """Hash of what a chapter *executes* under ``profile``: its code cells, as normalised syntax trees.
+
+    Prose (Markdown cells), cell tags, comments and layout do not count: a change to them is
+    presentation, which the runner carries into the executed notebook without executing it
+    (:func:`lib.runner.refresh_presentation`).  Of the ``SIZES = {profile: {...}}`` table only the
+    entry of ``profile`` counts, so re-sizing the CI profile does not make the book's results stale.
+    """
+    import jupytext
+
+    notebook = jupytext.read(chapter, fmt="py:percent")
+    h = hashlib.sha256()
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            h.update(_code_cell_fingerprint(cell.source, profile) + b"\0")
+    return h.hexdigest()[:16]
+
+
+def _code_cell_fingerprint(source: str, profile: str | None) -> bytes:
+    import ast
+
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # IPython magics: the text itself, without blank lines
+        return "\n".join(line.rstrip() for line in source.splitlines() if line.strip()).encode()
+    for node in tree.body:
+        if (
+            isinstance(node, ast.Assign)
+            and [getattr(t, "id", None) for t in node.targets] == ["SIZES"]
+            and isinstance(node.value, ast.Dict)
+        ):
+            kept = [(k, v) for k, v in zip(node.value.keys, node.value.values) if getattr(k, "value", None) == profile]
+            node.value.keys, node.value.values = [k for k, _ in kept], [v for _, v in kept]
+    return ast.dump(tree, annotate_fields=True, include_attributes=False).encode()
 
 
 def runner_context() -> dict | None:

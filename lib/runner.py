@@ -12,14 +12,16 @@ it with papermill into a scratch folder, and only when every cell succeeded
 moves the executed notebook to ``book/executed/<profile>/`` and the results to
 ``book/results/<profile>/``.  A failing run names the failing cell, keeps its
 partial notebook under ``runs/<profile>/`` and leaves the last good outputs and
-the last good HTML untouched.  A chapter whose source, the ``lib`` modules it
-imported, its parameters and the fingerprint of the corpora it read are unchanged
-is not executed again.
+the last good HTML untouched.  A chapter whose code (its code cells, with only the
+profile's entry of ``SIZES``), the ``lib`` modules it imported, its parameters and the
+fingerprint of the corpora it read are unchanged is not executed again; its prose and cell
+tags are carried into the published notebook instead (:func:`refresh_presentation`).
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import shutil
@@ -95,7 +97,9 @@ def run_chapter(chapter: Path, profile: str, extra: dict | None = None, force: b
         raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
     key_params = {"profile": profile, **(extra or {})}
     if not force and is_up_to_date(chapter, profile, key_params):
-        print(f"[skip] {chapter.name} ({profile}): source, lib, parameters and data unchanged")
+        refreshed = refresh_presentation(chapter, profile)
+        note = "; prose and cell tags refreshed from the source" if refreshed else ""
+        print(f"[skip] {chapter.name} ({profile}): code, lib, parameters and data unchanged{note}")
         return "skipped"
 
     data.corpus_dir  # noqa: B018  (import check: fail early if lib is broken)
@@ -155,6 +159,10 @@ def run_chapter(chapter: Path, profile: str, extra: dict | None = None, force: b
         )
 
     hide_machinery(out_nb)
+    # The published form is the one a later prose-only refresh reproduces byte for byte.
+    import nbformat
+
+    nbformat.write(presentation_of(chapter, out_nb), out_nb)
     # Machine-specific absolute paths would make the committed notebook differ between machines: show them
     # relative to the data setting and the project instead (Run.save did the same for the results file).
     out_nb.write_text(portable_paths(out_nb.read_text()))
@@ -178,6 +186,74 @@ def run_chapter(chapter: Path, profile: str, extra: dict | None = None, force: b
     shutil.rmtree(scratch, ignore_errors=True)
     print(f"[done] {chapter.name} ({profile}) in {time.time() - started:.0f} s", flush=True)
     return "ran"
+
+
+def presentation_of(chapter: Path, executed: Path):
+    """The executed notebook with the chapter source's prose and cell tags, outputs kept.
+
+    The run key covers only what a chapter executes (:func:`lib.provenance.chapter_code_hash`), so
+    Markdown cells, cell tags and comments may change without a re-run.  This rebuilds the executed
+    notebook from the source: Markdown cells from the source; each code cell of the source, in order,
+    with the outputs and execution record of its executed twin; papermill's injected parameters cell
+    kept after the parameters cell.  Raises ``ValueError`` when the code cells do not pair up (then
+    the code changed, and the chapter must be executed instead).
+    """
+    import jupytext
+    import nbformat
+
+    source = jupytext.read(chapter, fmt="py:percent")
+    old = nbformat.read(executed, as_version=4)
+    executed_code = [c for c in old.cells if c.cell_type == "code" and "injected-parameters" not in _tags(c)]
+    injected = [c for c in old.cells if "injected-parameters" in _tags(c)]
+    source_code = [c for c in source.cells if c.cell_type == "code"]
+    if len(executed_code) != len(source_code):
+        raise ValueError(
+            f"{chapter.name}: {len(source_code)} code cells in the source, {len(executed_code)} executed; re-run it"
+        )
+    twins = iter(executed_code)
+    cells = []
+    for position, cell in enumerate(source.cells):
+        if cell.cell_type != "code":
+            markdown = nbformat.v4.new_markdown_cell(cell.source, metadata=dict(cell.metadata))
+            # A stable id: refreshing an unchanged source must give the same bytes.
+            markdown["id"] = hashlib.sha256(f"{position}\0{cell.source}".encode()).hexdigest()[:8]
+            cells.append(markdown)
+            continue
+        twin = next(twins)
+        tags = list(cell.metadata.get("tags", []))
+        if "parameters" in tags and "remove-cell" not in tags:
+            tags.append("remove-cell")
+        metadata = {**{k: v for k, v in twin.metadata.items() if k != "tags"}, **dict(cell.metadata)}
+        metadata["tags"] = tags
+        code = nbformat.v4.new_code_cell(
+            cell.source, metadata=metadata, outputs=twin.outputs, execution_count=twin.execution_count
+        )
+        code["id"] = twin.get("id", code["id"])
+        cells.append(code)
+        if "parameters" in tags:
+            cells.extend(injected)
+    notebook = nbformat.v4.new_notebook(cells=cells, metadata=old.metadata)
+    notebook.nbformat, notebook.nbformat_minor = old.nbformat, old.nbformat_minor
+    return notebook
+
+
+def _tags(cell) -> list[str]:
+    return cell.get("metadata", {}).get("tags", [])
+
+
+def refresh_presentation(chapter: Path, profile: str) -> bool:
+    """Carry the source's prose and tags into the published notebook (atomically); True if it changed."""
+    import nbformat
+
+    executed = executed_path(chapter, profile)
+    notebook = presentation_of(chapter, executed)
+    text = portable_paths(nbformat.writes(notebook, version=4)) + "\n"
+    if text == executed.read_text():
+        return False
+    tmp = executed.with_name(f".{executed.name}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, executed)
+    return True
 
 
 def hide_machinery(notebook_path: Path) -> None:
@@ -219,11 +295,13 @@ def comparable_metrics(results: dict) -> dict:
     return {k: v["per_seed"] for k, v in results["metrics"].items() if not any(t in k for t in TIMING_METRICS)}
 
 
-def rekey(profile: str, before: Path, after: Path, chapters=None) -> list[str]:
+def rekey(profile: str, before: Path, after: Path, chapters=None, chapter_code: bool = False) -> list[str]:
     """Carry ``profile``'s committed results over a result-neutral ``lib`` change, with evidence.
 
     A chapter qualifies when (1) its stored run key differs from the current one only in the
-    ``lib`` hash (its own source, parameters and data are unchanged) and (2) its ``smoke``
+    ``lib`` hash (its own code, parameters and data are unchanged; with ``chapter_code``, a change
+    of the chapter's own code is allowed too, for a refactor that renames what the chapter imports
+    or calls, and the evidence says so) and (2) its ``smoke``
     results computed with the old code (``before``: a results folder, e.g. from a worktree of
     the previous commit) and with the current code (``after``) agree in every metric that is not
     a timing.  Its results file then gets the current key and a ``rekeyed`` record saying so.
@@ -251,7 +329,8 @@ def rekey(profile: str, before: Path, after: Path, chapters=None) -> list[str]:
             print(f"[same] {chapter.name}: already up to date")
             continue
         changed = sorted(k for k in current if current[k] != old.get(k))
-        if changed != ["lib_sha256"]:
+        allowed = {"lib_sha256", "chapter_sha256"} if chapter_code else {"lib_sha256"}
+        if not set(changed) <= allowed:
             print(f"[keep] {chapter.name}: {', '.join(changed)} changed, not only lib; re-run it")
             continue
         b, a = Path(before) / f"{chapter.stem}.json", Path(after) / f"{chapter.stem}.json"
@@ -274,7 +353,8 @@ def rekey(profile: str, before: Path, after: Path, chapters=None) -> list[str]:
                 "from": old,
                 "to": current,
                 "utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-                "evidence": f"smoke results identical before and after the lib change: {len(ma)} metrics "
+                "evidence": f"smoke results identical before and after the "
+                f"{'lib and chapter code' if 'chapter_sha256' in changed else 'lib'} change: {len(ma)} metrics "
                 f"(timings excluded); before = {json.loads(b.read_text())['provenance']['code']['git_commit']}",
             }
         )
@@ -371,6 +451,9 @@ def main(argv=None) -> int:
     parser.add_argument("--force", action="store_true", help="execute even when nothing changed")
     parser.add_argument("--before", help="rekey: smoke results folder computed with the old code")
     parser.add_argument("--after", help="rekey: smoke results folder computed with the current code")
+    parser.add_argument(
+        "--chapter-code", action="store_true", help="rekey: the chapter's own code changed too (a rename)"
+    )
     args = parser.parse_args(argv)
     extra = _parse_params(args.param)
     try:
@@ -384,7 +467,7 @@ def main(argv=None) -> int:
         if args.command == "rekey":
             if not (args.before and args.after):
                 parser.error("`rekey` needs --before and --after results folders")
-            rekey(args.profile, Path(args.before), Path(args.after), args.chapter)
+            rekey(args.profile, Path(args.before), Path(args.after), args.chapter, args.chapter_code)
             return 0
         if args.command == "run":
             if not args.chapter:

@@ -3,6 +3,8 @@ only with evidence (identical smoke results before and after)."""
 
 import json
 
+import pytest
+
 from lib import report, runner
 
 SOURCE = '''"""Module docstring."""
@@ -100,3 +102,69 @@ def test_run_save_is_the_one_writer_and_stamps_the_run_key_under_the_runner(tmp_
     modules = stored["provenance"]["code"]["lib_modules"]
     assert stored["run_key"] == runner.run_key(chapter, {"profile": "smoke"}, [], modules)
     assert stored["runner"]["profile"] == "smoke" and stored["provenance"]["data_dir"] == "$AUDIO_REPRO_DATA"
+
+
+CHAPTER = """# %% [markdown]
+# # A probe
+
+# %% tags=["parameters"]
+profile = "smoke"
+
+# %% tags=["remove-cell"]
+SIZES = {"smoke": {"n": 2}, "book": {"n": 20}}
+n = SIZES[profile]["n"]  # a comment
+
+# %%
+print(n * 2)
+"""
+
+
+def test_chapter_key_counts_what_runs_not_prose_tags_or_other_profiles(tmp_path):
+    from lib.provenance import chapter_code_hash
+
+    chapter = tmp_path / "99_probe.py"
+
+    def key(text, profile):
+        chapter.write_text(text)
+        return chapter_code_hash(chapter, profile)
+
+    base = {p: key(CHAPTER, p) for p in ("smoke", "book")}
+    presentation = (
+        CHAPTER.replace("# # A probe", "# # A probe, retitled\n#\n# ```{literalinclude} x.py\n# ```")
+        .replace('tags=["remove-cell"]', 'tags=["hide-input"]')
+        .replace("# a comment", "# another comment")
+    )
+    assert {p: key(presentation, p) for p in base} == base
+    resized_smoke = CHAPTER.replace('"smoke": {"n": 2}', '"smoke": {"n": 3}')
+    assert key(resized_smoke, "book") == base["book"] and key(resized_smoke, "smoke") != base["smoke"]
+    assert key(CHAPTER.replace("n * 2", "n * 3"), "book") != base["book"]
+
+
+def test_refresh_carries_prose_and_tags_into_the_executed_notebook_keeping_outputs(tmp_path, monkeypatch):
+    import nbformat
+
+    chapter = tmp_path / "99_probe.py"
+    chapter.write_text(CHAPTER)
+    executed = tmp_path / "99_probe.ipynb"
+    monkeypatch.setattr(runner, "executed_path", lambda ch, profile: executed)
+    import jupytext
+
+    nb = jupytext.read(chapter, fmt="py:percent")
+    code = [c for c in nb.cells if c.cell_type == "code"]
+    code[-1].outputs = [nbformat.v4.new_output("stream", name="stdout", text="4\n")]
+    injected = nbformat.v4.new_code_cell('profile = "book"', metadata={"tags": ["injected-parameters"]})
+    nb.cells.insert(2, injected)
+    nbformat.write(nb, executed)
+
+    chapter.write_text(CHAPTER.replace("# # A probe", "# # A probe, retitled").replace("remove-cell", "hide-input"))
+    assert runner.refresh_presentation(chapter, "book") is True
+    assert runner.refresh_presentation(chapter, "book") is False  # idempotent: same bytes
+    fresh = nbformat.read(executed, as_version=4)
+    assert fresh.cells[0].source == "# A probe, retitled"
+    assert [c.outputs[0]["text"] for c in fresh.cells if c.cell_type == "code" and c.outputs] == ["4\n"]
+    assert any("injected-parameters" in c.metadata.get("tags", []) for c in fresh.cells)
+    assert "hide-input" in fresh.cells[-2].metadata["tags"]
+
+    chapter.write_text(CHAPTER + "\n# %%\nprint('a new cell')\n")
+    with pytest.raises(ValueError, match="re-run"):
+        runner.refresh_presentation(chapter, "book")
