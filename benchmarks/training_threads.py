@@ -77,7 +77,7 @@ def measure(name: str, threads: int, batches: int, workers: int = 0) -> float:
         model, shape = CLTNet(7, audio_dim=160), (25, 160)
         loss_of = lambda out, y: F.cross_entropy(out, y % 7)  # noqa: E731
     else:
-        from lib.models.imbalance import PooledNet
+        from lib.models.head_to_head import PooledNet
 
         model, shape = PooledNet(160, 12), (160,)
         loss_of = lambda out, y: F.cross_entropy(out, y % 12)  # noqa: E731

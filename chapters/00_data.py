@@ -5,9 +5,9 @@
 #       extension: .py
 #       format_name: percent
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: Python (audio-repro book)
 #     language: python
-#     name: python3
+#     name: audio-repro
 # ---
 
 # %% [markdown]
@@ -46,9 +46,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import soundfile as sf
-from IPython.display import Audio, Image, Markdown, display
+from IPython.display import Audio, Image, display
 
-from lib import chapter, data, features, report
+from lib import chapter, data, features, page, provenance
 from lib.datasets import emotion
 
 # How many files per corpus are opened and decoded: every file for `book`/`full`, a sample for `smoke`.
@@ -56,7 +56,7 @@ SIZES = {"smoke": {"scan_limit": 40}, "book": {"scan_limit": None}, "full": {"sc
 ch = chapter.start("00_data", profile, SIZES, seed=seed, output_dir=output_dir, data_dir=data_dir)
 run, size = ch.run, ch.size
 # The chapters' committed `book` runs: what each of them actually used.
-RESULTS = report.ROOT / "book" / "results" / "book"
+RESULTS = provenance.ROOT / "book" / "results" / "book"
 CHAPTER_NAMES = {
     "01_keyword_spotting": "Keyword spotting [P0]",
     "02_siamese_speakers": "Siamese speakers [P1]",
@@ -68,17 +68,8 @@ CHAPTER_NAMES = {
 
 
 # %% tags=["remove-cell"]
-def md(text):
-    display(Markdown(text))
-
-
-def n(x):
-    """An integer with thousands separators (the book's number style)."""
-    return f"{int(round(x)):,}"
-
-
-def pct(a, b):
-    return f"{100 * a / b:.0f} %" if b else "—"
+from lib.formatting import count, share
+from lib.page import md
 
 
 def sample(df, limit):
@@ -247,12 +238,12 @@ def _usage(stem, res):
         if "training, original" in t.columns:  # the re-run chapter's table
             tr, av = t["training, original"].sum(), t["on disk (training speakers)"].sum()
             row("Speech Commands", tr, t["validation"].sum(), t["test"].sum(),
-                f"{n(tr)} of the {n(av)} clips of the training speakers ({pct(tr, av)}); speaker-disjoint splits")
+                f"{count(tr)} of the {count(av)} clips of the training speakers ({share(tr, av)}); speaker-disjoint splits")
         elif len(t):  # the table of runs before the claims standard
             tr, av = t["train (original)"].sum(), t["train available"].sum()
             row("Speech Commands", tr, t["val (original)"].sum(), t["test (original)"].sum(),
-                f"keyword fraction {p.get('keyword_fraction')}: {n(tr)} of {n(av)} training-split clips "
-                f"({pct(tr, av)}); at most {p.get('max_unknown')} unknown and {p.get('max_silence')} "
+                f"keyword fraction {p.get('keyword_fraction')}: {count(tr)} of {count(av)} training-split clips "
+                f"({share(tr, av)}); at most {p.get('max_unknown')} unknown and {p.get('max_silence')} "
                 f"silence clips")
     elif stem == "02_siamese_speakers":
         t = table(res, "splits")
@@ -260,14 +251,14 @@ def _usage(stem, res):
             c = t.set_index("split")["recordings"]
             spk = t.set_index("split")["speakers"]
             row("Speech Commands", c.get("train"), c.get("val"), c.get("test"),
-                f"every recording; {n(spk.sum())} speakers, disjoint between splits")
+                f"every recording; {count(spk.sum())} speakers, disjoint between splits")
         per = p.get("libri_per_speaker")
         if per:
             k = int(libri.groupby("speaker").size().clip(upper=per).sum())
             trials = metric(res, "trials/libri_n") or p.get("libri_pairs")
             row("Mini LibriSpeech", None, None, k,
                 f"test only: at most {per} utterances per speaker, cropped to 1–3 s"
-                + (f"; {n(trials)} trials" if trials else ""))
+                + (f"; {count(trials)} trials" if trials else ""))
     elif stem == "03_triple_header_events":
         s, t = table(res, "split_counts"), table(res, "training_counts")
         if len(s):
@@ -278,10 +269,10 @@ def _usage(stem, res):
                 by_ratio = t.groupby("ratio")[["train", "validation"]].sum()
                 largest = by_ratio["train"].idxmax()
                 train, val = int(by_ratio.loc[largest, "train"]), int(by_ratio.loc[largest, "validation"])
-                notes = [f"{r}: {n(v)}" for r, v in by_ratio["train"].items()]
+                notes = [f"{r}: {count(v)}" for r, v in by_ratio["train"].items()]
             row("acoustic events", train, val, int(tot["test"]),
                 f"training clips drawn at the paper's class ratios ({'; '.join(notes)}) from a "
-                f"{n(tot['train'])}-clip training split; split by source recording")
+                f"{count(tot['train'])}-clip training split; split by source recording")
     elif stem == "04_voice_music_search":
         tr, dv, te = (metric(res, f"data/{k}_utterances") for k in ("train", "dev", "test"))
         if tr is not None:
@@ -327,7 +318,7 @@ for f in sorted(RESULTS.glob("0[1-9]_*.json")):
         mirror = MIRROR.get(r["corpus"])
         usage_rows.append({"chapter": CHAPTER_NAMES.get(f.stem, f.stem), "run": status, **r,
                            "in the mirror": mirror,
-                           "share": pct(r["used"], mirror) if mirror and r["used"] == r["used"] else "—"})
+                           "share": share(r["used"], mirror) if mirror and r["used"] == r["used"] else "—"})
 usage_df = pd.DataFrame(usage_rows)
 run.log("usage/chapters_read", len(results))
 run.log("usage/chapters_awaiting_rerun", len(awaiting))
@@ -335,7 +326,7 @@ run.log_table("usage", usage_df.astype(object).where(usage_df.notna(), None))
 
 # %% tags=["remove-input"]
 def cell(x):
-    return "—" if x is None or (isinstance(x, float) and np.isnan(x)) else n(x)
+    return "—" if x is None or (isinstance(x, float) and np.isnan(x)) else count(x)
 
 
 shown = usage_df.copy()
@@ -343,7 +334,7 @@ for c in ["training", "validation", "test"]:
     shown[c] = shown[c].map(cell)
 shown["used, of the mirror"] = [f"{cell(u)} of {cell(m)} ({s})" if u == u else f"— of {cell(m)}"
                                 for u, m, s in zip(usage_df["used"], usage_df["in the mirror"], usage_df["share"])]
-report.show_table(shown[["chapter", "corpus", "training", "validation", "test", "used, of the mirror",
+page.show_table(shown[["chapter", "corpus", "training", "validation", "test", "used, of the mirror",
                          "how the profile limits it", "run"]])
 units = "; ".join(f"{k}: {v}" for k, v in UNIT.items())
 md(f"Items are counted in each corpus's own unit ({units}).  "
@@ -409,7 +400,7 @@ crema_audio = int((votes["audio_available"].astype(str).str.lower() == "yes").su
 
 # %% tags=["remove-input"]
 other_8k_text = ("while no clip of another class is" if others_8k == 0 else
-                 f"against {n(others_8k)} clips of the other classes")
+                 f"against {count(others_8k)} clips of the other classes")
 conf_text = (
     f"the events chapter's check — a classifier that sees only bandwidth descriptors, telling 8 kHz from 16 kHz "
     f"cries — reaches balanced accuracy **{confound['before']:.2f}** at 16 kHz, still "
@@ -418,22 +409,22 @@ conf_text = (
     if None not in confound.values() else
     "the events chapter's results file does not (yet) record its bandwidth check")
 md("\n".join([
-    f"* **Speech Commands keywords come from the official *test* set.** {n(len(sc))} test-set clips plus "
-    f"{n(len(sc_train))} training-portion clips of {len(kw_train)} keywords (none of "
-    f"{', '.join(f'*{k}*' for k in kw_missing)}) and {n(len(sc_extra))} clips of {sc_extra['word'].nunique()} "
+    f"* **Speech Commands keywords come from the official *test* set.** {count(len(sc))} test-set clips plus "
+    f"{count(len(sc_train))} training-portion clips of {len(kw_train)} keywords (none of "
+    f"{', '.join(f'*{k}*' for k in kw_missing)}) and {count(len(sc_extra))} clips of {sc_extra['word'].nunique()} "
     f"extra words.  Chapters split by speaker: the test set and the training-portion folder "
     f"share **{len(overlap)}** speakers, but the test set and the extra words share **{len(extra_overlap)}**, "
     f"so those clips must follow their speaker into the same split.",
     f"* **`_silence_` is easy**: the test set's silence clips are cut from the same {len(noise_files)} noise "
     f"recordings that training silence is cut from, so the keyword chapter also reports macro-F1 without silence.",
-    f"* **Baby cries are a recording-chain signature**: {n(cry_8k)} of {n(cry_all)} baby cries are 8 kHz "
+    f"* **Baby cries are a recording-chain signature**: {count(cry_8k)} of {count(cry_all)} baby cries are 8 kHz "
     f"recordings, {other_8k_text}.  Resampling does not remove that: {conf_text}.",
     f"* **Every EmoDB clip in the mirror is {dur_text}**: the mirror holds only the "
-    f"first 2 s of each utterance.  In **{n(emo_cut)} of {n(len(emodb))}** clips the last 100 ms is still within "
+    f"first 2 s of each utterance.  In **{count(emo_cut)} of {count(len(emodb))}** clips the last 100 ms is still within "
     f"20 dB of the clip's average level — the utterance was cut mid-speech.  The emotion chapter never puts a "
     f"speaker in two parts: {emo_protocol}.",
-    f"* **Votes without audio, audio without votes**: CREMA-D gives the crowd votes of {n(len(votes))} clips "
-    f"({'none' if crema_audio == 0 else n(crema_audio)} with audio in the mirror); EmoDB gives audio but only the share of listeners who "
+    f"* **Votes without audio, audio without votes**: CREMA-D gives the crowd votes of {count(len(votes))} clips "
+    f"({'none' if crema_audio == 0 else count(crema_audio)} with audio in the mirror); EmoDB gives audio but only the share of listeners who "
     f"recognised the intended emotion, so on EmoDB every ambiguous training sample of PDDS is synthetic.",
     f"* **Manifests are not perfect**: " + ("; ".join(data_warnings) if data_warnings else "no manifest warnings")
     + "; the loaders say so instead of dropping rows silently.",
@@ -472,11 +463,11 @@ ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1))
 show(fig)
 
 # %% tags=["remove-input"]
-md(f"*On* and *off* exist only in the official test set ({n(counts.loc['on', 'all'])} and "
-   f"{n(counts.loc['off', 'all'])} clips, against a median of {n(counts.drop(index=['on', 'off', '_unknown_', '_silence_'])['all'].median())} "
+md(f"*On* and *off* exist only in the official test set ({count(counts.loc['on', 'all'])} and "
+   f"{count(counts.loc['off', 'all'])} clips, against a median of {count(counts.drop(index=['on', 'off', '_unknown_', '_silence_'])['all'].median())} "
    f"for the other keywords): they are the scarce keywords of the keyword-spotting chapter.  `_unknown_` "
-   f"outnumbers every keyword ({n(counts.loc['_unknown_', 'all'])} clips), as in the real dataset.  "
-   f"{n(short_train)} of the {n(len(sc_train))} training-portion clips are shorter than 1 s; the loaders pad "
+   f"outnumbers every keyword ({count(counts.loc['_unknown_', 'all'])} clips), as in the real dataset.  "
+   f"{count(short_train)} of the {count(len(sc_train))} training-portion clips are shorter than 1 s; the loaders pad "
    f"them.  A keyword, then the four kinds of test-set clip as the models see them (log-mel, 1 s):")
 display(player(sc[sc["label12"] == "yes"]["abs_path"].iloc[0], seconds=1.0))
 
@@ -489,7 +480,7 @@ show_spectrograms(examples, "Speech Commands test set: log-mel spectrograms")
 noise = pd.DataFrame({"background noise recording": [f.stem for f in noise_files],
                       "minutes": [round(sf.info(f).duration / 60, 1) for f in noise_files]})
 md(f"The {len(noise)} background-noise recordings that `_silence_` clips (test and training) are cut from:")
-report.show_table(noise)
+page.show_table(noise)
 
 # %% [markdown]
 # ## Mini LibriSpeech
@@ -513,9 +504,9 @@ axes[1].set_title("utterance duration")
 axes[1].set_xlabel("seconds")
 axes[1].set_ylabel("utterances")
 show(fig)
-md(f"{n(len(libri))} utterances, {libri['duration_s'].sum() / 3600:.2f} h, {libri['speaker'].nunique()} speakers "
+md(f"{count(len(libri))} utterances, {libri['duration_s'].sum() / 3600:.2f} h, {libri['speaker'].nunique()} speakers "
    f"({minutes.min():.0f}–{minutes.max():.0f} min each), "
-   f"{n(libri['transcript'].str.split().str.len().sum())} words of transcript; the longest utterance is "
+   f"{count(libri['transcript'].str.split().str.len().sum())} words of transcript; the longest utterance is "
    f"{libri['duration_s'].max():.1f} s.")
 
 # %% [markdown]
@@ -532,9 +523,9 @@ run.log("acoustic_events/duplicate_rows_dropped", len(events.attrs.get("duplicat
 corpus_summary.append({"corpus": "acoustic_events", "items": len(events), "speakers": np.nan,
                        "classes": events["label"].nunique()})
 by_corpus = pd.crosstab(events["label"], events["corpus"], margins=True, margins_name="all").reset_index()
-report.show_table(by_corpus.rename(columns={"label": "class"}))
+page.show_table(by_corpus.rename(columns={"label": "class"}))
 rates = rate_table.rename(columns=lambda r: f"{r // 1000} kHz files").reset_index().rename(columns={"label": "class"})
-report.show_table(rates)
+page.show_table(rates)
 
 # %% tags=["remove-input"]
 fig, axes = plt.subplots(1, 2, figsize=(7.6, 2.8))
@@ -584,7 +575,7 @@ urban = events[events["corpus"].str.contains("UrbanSound", case=False)]
 per_source = urban["path"].map(lambda p: os.path.basename(p).split("-")[0]).value_counts()
 md(f"Source recordings matter too: UrbanSound8K cuts one recording into several slices "
    f"(`fsID-classID-occurrence-slice`), so a split by slice would put slices of one recording in training and "
-   f"test.  Here {n(len(urban))} slices come from {n(per_source.size)} source recordings (median "
+   f"test.  Here {count(len(urban))} slices come from {count(per_source.size)} source recordings (median "
    f"{per_source.median():.0f}, at most {per_source.max()} slices each); the chapter splits by source recording.")
 
 # %% [markdown]
@@ -614,13 +605,13 @@ md(f"Every utterance was recognised by at least **{emodb['recognition_pct'].min(
    f"(median {emodb['recognition_pct'].median():.0f} %): the corpus keeps well-recognised portrayals only, and "
    f"without per-rater votes it has no ambiguous samples to offer the emotion chapter.  "
    f"Durations, measured from the files: shortest **{emo_dur.min():.3f} s**, longest **{emo_dur.max():.3f} s** — "
-   f"every clip is the first 2 s of its utterance, and {n(emo_cut)} of {n(len(emodb))} are cut mid-speech "
+   f"every clip is the first 2 s of its utterance, and {count(emo_cut)} of {count(len(emodb))} are cut mid-speech "
    f"(last 100 ms within 20 dB of the clip's level).  The emotion chapter therefore classifies 2-s openings, not "
    f"whole utterances.  It never puts a speaker in two parts: {emo_protocol}.  Utterances per speaker and "
    f"emotion, and where each speaker is tested:")
 per_spk = pd.crosstab(emodb["speaker"], emodb["emotion"])
 per_spk.insert(0, "tested in", per_spk.index.map(lambda s: tested_in.get(s, "—")))
-report.show_table(per_spk.reset_index())
+page.show_table(per_spk.reset_index())
 
 # %% tags=["remove-input"]
 cut_examples = emodb[(emo_tail > -20) & (emodb["emotion"] == "anger")]
@@ -647,10 +638,10 @@ axes[1].set_title("clear vs ambiguous clips per intended emotion")
 axes[1].set_xlabel("")
 axes[1].legend(loc="upper left", bbox_to_anchor=(1.01, 1))
 show(fig)
-md(f"{n(len(votes))} clips from {votes['speaker'].nunique()} actors, {votes['num_responses'].min()}–"
+md(f"{count(len(votes))} clips from {votes['speaker'].nunique()} actors, {votes['num_responses'].min()}–"
    f"{votes['num_responses'].max()} raters each (median {votes['num_responses'].median():.0f}); in "
    f"**{votes['clear'].mean():.1%}** of them every rater chose the same emotion.  Audio in the mirror: "
-   f"{'none' if crema_audio == 0 else n(crema_audio)}.")
+   f"{'none' if crema_audio == 0 else count(crema_audio)}.")
 
 # %% [markdown]
 # ## Song catalogues
@@ -666,7 +657,7 @@ for stem, t in songs.items():
     corpus_summary.append({"corpus": f"songs/{stem}", "items": len(t), "speakers": np.nan, "classes": np.nan})
     song_rows.append({"table": stem, "songs": len(t), "malformed rows skipped": t.attrs["bad_lines"],
                       "columns": ", ".join(str(c) for c in t.columns[:8]) + (" …" if len(t.columns) > 8 else "")})
-report.show_table(pd.DataFrame(song_rows))
+page.show_table(pd.DataFrame(song_rows))
 
 # %% [markdown]
 # ## Summary
@@ -679,12 +670,12 @@ for r in corpus_summary:
 shown = summary.copy()
 for c in ["items", "speakers", "classes"]:
     shown[c] = shown[c].map(cell)
-report.show_table(shown.rename(columns={"items": "items in the mirror"}))
+page.show_table(shown.rename(columns={"items": "items in the mirror"}))
 scans = pd.DataFrame(scan_log)
 scope = "every file" if size["scan_limit"] is None else f"a sample of {size['scan_limit']} per corpus"
-md(f"Files opened and decoded ({scope}): **{n(scans['files opened'].sum())}**, rejected: **{n(scans['rejected'].sum())}**.")
+md(f"Files opened and decoded ({scope}): **{count(scans['files opened'].sum())}**, rejected: **{count(scans['rejected'].sum())}**.")
 if scans["rejected"].sum():
-    report.show_table(scans[scans["rejected"] > 0])
+    page.show_table(scans[scans["rejected"] > 0])
 
 # %% tags=["remove-cell"]
 shares = usage_df.dropna(subset=["used"]).assign(f=lambda d: d["used"] / d["in the mirror"])
@@ -692,12 +683,12 @@ low, high = shares.loc[shares["f"].idxmin()], shares.loc[shares["f"].idxmax()]
 lead = (
     f"Per chapter, the `book` profile uses between {100 * low['f']:.0f} % ({low['chapter']}, {low['corpus']}) "
     f"and {100 * high['f']:.0f} % of a corpus's copy in the mirror.  The traps are real: every EmoDB clip is "
-    f"{dur_text} ({n(emo_cut)} of {n(len(emodb))} cut mid-speech), and {n(cry_8k)} of {n(cry_all)} "
+    f"{dur_text} ({count(emo_cut)} of {count(len(emodb))} cut mid-speech), and {count(cry_8k)} of {count(cry_all)} "
     f"baby cries are 8 kHz recordings whose signature survives resampling"
     + (f" (balanced accuracy {confound['resampled']:.2f}) and vanishes only in the 0–3.5 kHz band "
        f"({confound['after']:.2f})." if None not in confound.values() else ".")
     + (f"  {len(awaiting)} of {len(results)} chapters await a re-run, so their rows of the usage table may change."
        if awaiting else "")
 )
-report.publish_result_box(run, lead=lead)
+page.publish_result_box(run, lead=lead)
 _ = run.save()

@@ -5,9 +5,9 @@
 #       extension: .py
 #       format_name: percent
 #   kernelspec:
-#     display_name: Python 3
+#     display_name: Python (audio-repro book)
 #     language: python
-#     name: python3
+#     name: audio-repro
 # ---
 
 # %% [markdown]
@@ -19,14 +19,14 @@
 # ```
 
 # %% [markdown]
-# Liang, Jiang, Xu and Zhou ([P4], ICASSP 2023) count, in IEMOCAP, the utterances on which every
+# Liang, Jiang, Xu and Zhou ({ref}`[P4] <ref-p4>`, ICASSP 2023) count, in [IEMOCAP](https://sail.usc.edu/iemocap/), the utterances on which every
 # annotator agreed (*clear*) and those on which the annotators split between a major and a minor
 # emotion (*ambiguous*), find both counts very uneven across emotions and emotion pairs, and
 # smooth them: **pairwise-emotion data distribution smoothing (PDDS)** fills the emotion-pair
 # bins that fall short of a Gaussian-smoothed count with mixup of clear samples.  Trained on the
 # smoothed set with a KL loss, their **CLTNet** gained 3.5 points of weighted accuracy (WA) and
 # 5.9 points of unweighted accuracy (UA) from audio alone.  IEMOCAP is licensed, so we test the
-# statistics on real crowd votes (CREMA-D, no audio) and the training claim on EmoDB (real audio,
+# statistics on real crowd votes ([CREMA-D](https://github.com/CheyneyComputerScience/CREMA-D), no audio) and the training claim on [EmoDB](http://emodb.bilderbar.info/) (real audio,
 # ten actors), with five-fold cross-validation that tests every speaker.
 
 # %% tags=["parameters"]
@@ -43,18 +43,19 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 import seaborn as sns
-from IPython.display import Markdown, display
 
-from lib import balancing, chapter, features, metrics, report
+from lib import balancing, chapter, features, metrics, page
 from lib.datasets import emotion
+from lib.formatting import count
 from lib.models import cltnet, training
+from lib.page import md
 
 # The only thing a profile changes: sizes, epochs, seeds.  `book`: every EmoDB utterance, five folds x
 # ten seeds for the CLTNet audio branch (three training sets each); the pooled MLP (model-agnostic check,
 # ablation, p sweep) runs on the first `aux_seeds` seeds, and its baselines use exactly those seeds.
 SIZES = {
-    "smoke": {"corpus": "emodb", "per_speaker_emotion": 3, "n_seeds": 2, "epochs": 3, "patience": 2,
-              "mlp_epochs": 5, "aux_seeds": 2, "sweep_p": [0.5, 1.0], "rater_draws": 2, "n_boot": 200},
+    "smoke": {"corpus": "emodb", "per_speaker_emotion": 3, "n_seeds": 2, "epochs": 2, "patience": 1,
+              "mlp_epochs": 3, "aux_seeds": 2, "sweep_p": [0.5, 1.0], "rater_draws": 2, "n_boot": 200},
     "book": {"corpus": "emodb", "per_speaker_emotion": None, "n_seeds": 10, "epochs": 30, "patience": 10,
              "mlp_epochs": 100, "aux_seeds": 3, "sweep_p": [0.5, 0.6, 0.7, 0.9, 1.0], "rater_draws": 20,
              "n_boot": 2000},
@@ -73,15 +74,8 @@ PAPER_T1 = {"original": (44.9, 39.0), "pdds": (48.4, 44.9)}  # Table 1, CLTNet a
 PAPER_T2 = {"original": (55.9, 52.3), "smallest": (57.4, 54.1), "uniform": (58.6, 56.0), "pdds": (60.7, 58.2)}
 
 
-def md(text):
-    display(Markdown(text))
-
-
-def n(x):
-    return f"{int(round(x)):,}"
-
-
 # %% [markdown]
+# (ch05-pdds)=
 # ## What PDDS does, and what can be re-run here
 #
 # For every pair of emotions *i, j* PDDS lays out four bins — clear *i*, ambiguous *i→j* (major
@@ -95,12 +89,52 @@ def n(x):
 # votes matter because they set the targets — which pairs get many synthetic mixtures and which
 # get none.
 #
+# Mixup itself — a convex combination of two samples and of their labels, with one weight per new
+# sample:
+#
+# ```{literalinclude} /lib/balancing.py
+# :pyobject: mixup
+# :language: python
+# :caption: "`lib/balancing.py`: `mixup`"
+# ```
+#
+# :::{dropdown} PDDS as a resampler: `PDDS.fit_resample` (`lib/balancing.py`)
+# An imbalanced-learn-style sampler: features and per-rater votes (or label distributions) in,
+# the original samples followed by the new mixtures out, with label distributions.  The comments
+# *Step 2*, *Step 3* and *Step 4* mark clear balancing, the bin targets and the filling of the
+# ambiguous bins; the helpers it calls are shown in the sections below.  The settings
+# (`p`, `sigma`, `clear_target`, `ambiguous`, `clear_p`, `normalize_kernel`) are set in `PDDS.__init__`.
+#
+# ```{literalinclude} /lib/balancing.py
+# :pyobject: PDDS.__init__
+# :language: python
+# ```
+#
+# ```{literalinclude} /lib/balancing.py
+# :pyobject: PDDS.fit_resample
+# :language: python
+# ```
+# :::
+#
 # Eq. (1) as printed sums a bin and its two neighbours with weights e⁰ = 1 and e^(−1/2) ≈ 0.61
 # and does **not** divide by the kernel's sum (2.21).  Read literally, every ambiguous bin's
 # target exceeds its own count by 0.61 × its neighbours, so even the largest bins get synthetic
 # additions; read as an ordinary (normalised) smoothing filter, large bins between smaller
 # neighbours keep their real samples and only the small bins are raised.  The paper does not
 # say which it meant, so we run **both readings** everywhere below: *printed* and *normalised*.
+# One switch, `normalize`, selects the reading:
+#
+# ```{literalinclude} /lib/balancing.py
+# :pyobject: gaussian_weights
+# :language: python
+# :caption: "`lib/balancing.py`: `gaussian_weights`"
+# ```
+#
+# ```{literalinclude} /lib/balancing.py
+# :pyobject: smooth_pair_counts
+# :language: python
+# :caption: "`lib/balancing.py`: `smooth_pair_counts`"
+# ```
 #
 # Two open corpora stand in for IEMOCAP, each for what it has:
 #
@@ -118,6 +152,7 @@ def n(x):
 #   the smoothed *shape* of real vote statistics does.
 
 # %% [markdown]
+# (ch05-vote-types)=
 # ## The paper's statistics on real votes: CREMA-D (Fig. 1 analogue)
 #
 # Every clip is typed the way the paper types IEMOCAP utterances: **clear** when one emotion holds
@@ -126,8 +161,27 @@ def n(x):
 # paper's selection drops them).  A tie for second place goes to the first emotion in alphabetical
 # order.  The three-rater version draws three of each clip's raters without replacement,
 # independently per clip, and repeats the draw; counts are the mean over the draws.
+#
+# The bins are then counted into one matrix: clear clips on the diagonal, ambiguous clips at
+# (major, minor).
+#
+# ```{literalinclude} /lib/balancing.py
+# :pyobject: pair_counts
+# :language: python
+# :caption: "`lib/balancing.py`: `pair_counts`"
+# ```
+#
+# :::{dropdown} Typing a clip from its votes: `vote_types` (`lib/balancing.py`)
+# ```{literalinclude} /lib/balancing.py
+# :pyobject: vote_types
+# :language: python
+# ```
+# :::
+#
+# The chapter types the CREMA-D clips with all raters and with three raters drawn per clip (the
+# cell below; the figures follow):
 
-# %% tags=["remove-cell"]
+# %% tags=["hide-input"]
 crema, crema_votes = emotion.crema_votes()
 C = emotion.CREMA_CLASSES
 AB = [c[:3] for c in C]
@@ -214,23 +268,24 @@ rows = [
      "CREMA-D, all raters": f"{share_all['no_majority']:.1%}",
      "CREMA-D, 3 raters per clip": f"{share_3['no_majority']:.1%}", "note": "tied top; no one-hot label"},
     {"quantity": "clear clips of the scarcest emotion", "paper (IEMOCAP, 3–4 raters)": "43 (happiness)",
-     "CREMA-D, all raters": f"{n(clear_all.min())} ({C[int(np.argmin(clear_all))]})",
-     "CREMA-D, 3 raters per clip": f"{n(clear_3.min())} ({C[int(np.argmin(clear_3))]})",
-     "note": f"paper: training sessions 1–4 only; CREMA-D: all {n(len(crema))} clips"},
+     "CREMA-D, all raters": f"{count(clear_all.min())} ({C[int(np.argmin(clear_all))]})",
+     "CREMA-D, 3 raters per clip": f"{count(clear_3.min())} ({C[int(np.argmin(clear_3))]})",
+     "note": f"paper: training sessions 1–4 only; CREMA-D: all {count(len(crema))} clips"},
     {"quantity": "largest clear / scarcest clear", "paper (IEMOCAP, 3–4 raters)": "figure only",
      "CREMA-D, all raters": f"{clear_all.max() / max(clear_all.min(), 1):.1f}",
      "CREMA-D, 3 raters per clip": f"{clear_3.max() / max(clear_3.min(), 1):.1f}", "note": "imbalance of clear classes"},
 ]
-report.show_table(pd.DataFrame(rows))
+page.show_table(pd.DataFrame(rows))
 md(f"With all raters only {share_all['clear']:.1%} of the clips are clear; with three raters per clip "
    f"{share_3['clear']:.1%} are — the comparison with IEMOCAP's three or four raters is only fair in the "
    f"right-hand column.  Either way the ambiguous clips are far from evenly spread, as in the paper's "
    f"IEMOCAP graph: {share_neutral:.0%} of them involve *neutral* (as major or minor emotion), and the largest "
-   f"ambiguous bin ({C[big[0]]} → {C[big[1]]}, {n(M_all[big])} clips) dwarfs the smallest "
-   f"({n(M_all[off].min())}).  The scarcest clear class is *{C[int(np.argmin(clear_3))]}* with three raters, "
+   f"ambiguous bin ({C[big[0]]} → {C[big[1]]}, {count(M_all[big])} clips) dwarfs the smallest "
+   f"({count(M_all[off].min())}).  The scarcest clear class is *{C[int(np.argmin(clear_3))]}* with three raters, "
    f"where the paper's was *happiness*.")
 
 # %% [markdown]
+# (ch05-targets)=
 # ## The two readings of eq. (1) on real counts (Fig. 2 analogue)
 #
 # PDDS applied to the CREMA-D counts (the resampler plans from the votes alone; the features
@@ -238,8 +293,19 @@ md(f"With all raters only {share_all['clear']:.1%} of the clips are clear; with 
 # (our reading of "until the quantity reaches that in other categories"), then each ambiguous bin
 # gets its Gaussian-smoothed target.  For each of the 15 emotion pairs: the four bins before PDDS
 # and after it under each reading of eq. (1); all raters, log scale.
+#
+# The clear-class targets (`"min_other"` is the setting used throughout; the other options serve
+# the ablation and tests):
+#
+# ```{literalinclude} /lib/balancing.py
+# :pyobject: clear_targets
+# :language: python
+# :caption: "`lib/balancing.py`: `clear_targets`"
+# ```
+#
+# The four plans — all raters or three per clip, printed or normalised eq. (1) — in code:
 
-# %% tags=["remove-cell"]
+# %% tags=["hide-input"]
 def plan(votes, normalize):
     planner = balancing.PDDS(p=0.8, sigma=1.0, clear_target="min_other", normalize_kernel=normalize,
                              random_state=seed)
@@ -281,12 +347,12 @@ rows = []
 for (who, reading), pl in PLANS.items():
     kinds = pd.Series(pl.origin_["kind"]).value_counts()
     b, a = pl.counts_before_.sum(), pl.counts_after_.sum()
-    rows.append({"votes": who, "eq. (1)": reading, "typed clips before": n(b),
-                 "synthetic clear": n(kinds.get("clear_mix", 0)), "synthetic ambiguous": n(kinds.get("ambiguous_mix", 0)),
-                 "after PDDS": n(a), "growth": f"×{a / b:.2f}",
+    rows.append({"votes": who, "eq. (1)": reading, "typed clips before": count(b),
+                 "synthetic clear": count(kinds.get("clear_mix", 0)), "synthetic ambiguous": count(kinds.get("ambiguous_mix", 0)),
+                 "after PDDS": count(a), "growth": f"×{a / b:.2f}",
                  "ambiguous bins raised": f"{int(((pl.counts_target_ > pl.counts_before_) & off).sum())} of 30"})
     run.log(f"crema/{who.split()[0]}_raters/{reading}/growth_factor", float(a / b))
-report.show_table(pd.DataFrame(rows))
+page.show_table(pd.DataFrame(rows))
 nd = (neutral, C.index("disgust"))
 t_pr, t_no = PLANS[("all raters", "printed")].counts_target_[nd], PLANS[("all raters", "normalised")].counts_target_[nd]
 M_bal = before.copy()
@@ -297,15 +363,16 @@ run.log("crema/neutral_disgust/target_printed", float(t_pr))
 run.log("crema/neutral_disgust/target_normalised", float(t_no))
 md(f"The paper shows its smoothed IEMOCAP counts only as a figure, so there is no number to put beside "
    f"these.  The difference between the two readings is large: the *neutral → disgust* bin holds "
-   f"{n(before[nd])} real clips; the printed equation sets its target to {n(t_pr)} "
-   f"(+{n(t_pr - before[nd])} synthetic mixtures, although it is already among the largest bins), "
-   f"the normalised kernel to {n(smooth_nd)}"
+   f"{count(before[nd])} real clips; the printed equation sets its target to {count(t_pr)} "
+   f"(+{count(t_pr - before[nd])} synthetic mixtures, although it is already among the largest bins), "
+   f"the normalised kernel to {count(smooth_nd)}"
    + (" — below the real count, so the bin keeps its real clips and gets nothing" if smooth_nd < before[nd] else "")
    + f".  Under the printed reading PDDS "
    f"adds to every ambiguous bin; under the normalised one it raises mainly the small bins — the reading under "
    f"which the smoothing changes the distribution's *shape* rather than mostly its size.")
 
 # %% [markdown]
+# (ch05-folds)=
 # ## Training and testing on EmoDB: every speaker tested once
 #
 # Ten actors, five folds.  Each fold tests one pair of speakers (a man and a woman), stops early
@@ -313,8 +380,20 @@ md(f"The paper shows its smoothed IEMOCAP counts only as a figure, so there is n
 # no speaker is in two parts of a fold, and over the five folds every utterance is tested exactly
 # once.  Seeds change the initialisation, batch order and PDDS's random draws — never the folds.
 # The mirror's EmoDB clips are the **first 2 s** of each utterance (the originals last 1.2–9 s).
+#
+# :::{dropdown} The five speaker-pair folds: `emodb_folds` (`lib/datasets/emotion.py`)
+# The five pairs are fixed in `EMODB_FOLD_PAIRS` of the same module (one man and one woman each).
+#
+# ```{literalinclude} /lib/datasets/emotion.py
+# :pyobject: emodb_folds
+# :language: python
+# ```
+# :::
+#
+# The chapter loads the features, builds the folds and checks that no speaker crosses a fold's
+# parts and that every utterance is tested once (the cell below):
 
-# %% tags=["remove-cell"]
+# %% tags=["hide-input"]
 T = emotion.load_task(size["corpus"], "embedding", size["per_speaker_emotion"], seed=0)
 classes, n_classes = T["classes"], len(T["classes"])
 y_all, groups = T["y"], np.asarray(T["groups"]).astype(str)
@@ -342,9 +421,9 @@ fold_rows = [{"fold": f["fold"] + 1, "test speakers": ", ".join(f["test_speakers
              {"fold": 1, "test speakers": "session 5", "validation speakers": "10 % of the session 1–4 dialogs",
               "training utterances": int(FOLDS[0]["train"].sum()), "validation utterances": int(FOLDS[0]["val"].sum()),
               "test utterances": int(FOLDS[0]["test"].sum())}]
-report.show_table(pd.DataFrame(fold_rows))
+page.show_table(pd.DataFrame(fold_rows))
 per_class = pd.Series(np.bincount(y_all, minlength=n_classes), index=classes)
-md(f"{n(len(y_all))} utterances of {len(set(groups))} speakers; per emotion: "
+md(f"{count(len(y_all))} utterances of {len(set(groups))} speakers; per emotion: "
    + ", ".join(f"{c} {v}" for c, v in per_class.items()) + ".")
 
 # %% [markdown]
@@ -372,12 +451,13 @@ for ax, (reading, pl) in zip(axes, emo_plans.items()):
     ax.set_ylabel("major emotion")
 plt.show()
 plt.close(fig)
-md(f"Fold 1 trains on {n(tr0.sum())} real utterances; PDDS makes {n(emo_plans['printed'].counts_after_.sum())} of "
+md(f"Fold 1 trains on {count(tr0.sum())} real utterances; PDDS makes {count(emo_plans['printed'].counts_after_.sum())} of "
    f"them with the printed equation (×{emo_plans['printed'].counts_after_.sum() / tr0.sum():.1f}) and "
-   f"{n(emo_plans['normalised'].counts_after_.sum())} with the normalised kernel "
+   f"{count(emo_plans['normalised'].counts_after_.sum())} with the normalised kernel "
    f"(×{emo_plans['normalised'].counts_after_.sum() / tr0.sum():.1f}).")
 
 # %% [markdown]
+# (ch05-models)=
 # ## Features, models and training
 #
 # * **Features**: Google's `speech_embedding` network (a pretrained model trained on a large
@@ -393,12 +473,62 @@ md(f"Fold 1 trains on {n(tr0.sum())} real utterances; PDDS makes {n(emo_plans['p
 # * **Pooled MLP**, the second model for the paper's "model-agnostic" claim: mean and standard
 #   deviation of every feature over time, one hidden layer of 256 units.
 #
+# The audio branch (eq. 4 of the paper), then the whole network with its residual head:
+#
+# ```{literalinclude} /lib/models/cltnet.py
+# :pyobject: AudioBranch
+# :language: python
+# :caption: "`lib/models/cltnet.py`: `AudioBranch`"
+# ```
+#
+# :::{dropdown} CLTNet: branches, fusion and the residual head, `CLTNet` and `TextBranch` (`lib/models/cltnet.py`)
+# `modalities` chooses the audio branch, the text branch or both; this chapter uses audio only.
+# The text branch (a transformer encoder with attention pooling) is shown for completeness.
+#
+# ```{literalinclude} /lib/models/cltnet.py
+# :pyobject: CLTNet
+# :language: python
+# ```
+#
+# ```{literalinclude} /lib/models/cltnet.py
+# :pyobject: TextBranch
+# :language: python
+# ```
+# :::
+#
+# ```{literalinclude} /lib/models/cltnet.py
+# :pyobject: PooledMLP
+# :language: python
+# :caption: "`lib/models/cltnet.py`: `PooledMLP`"
+# ```
+#
 # Training as in the paper: KL divergence between the label distribution and the prediction
 # (eq. 6), Adam (learning rate 10⁻³, weight decay 10⁻⁵), batches of 64, stopping after 10 epochs
 # without improvement of the validation loss, at most 30 epochs for CLTNet (the paper's cap) and
 # 100 for the MLP (whose best epoch passed 30); the weights of the best validation epoch are kept.
 # The paper does not say on which data it stops; we use the fold's validation speakers and never
-# look at the test speakers.  The training sets compared:
+# look at the test speakers.
+#
+# The loss compares the target label distribution — one-hot for a real clip, *p*·major +
+# (1 − *p*)·minor for a PDDS mixture — with the softmax of the network's output:
+#
+# ```{literalinclude} /lib/models/cltnet.py
+# :pyobject: kl_loss
+# :language: python
+# :caption: "`lib/models/cltnet.py`: `kl_loss`"
+# ```
+#
+# :::{dropdown} Training on label distributions: `train` (`lib/models/cltnet.py`)
+# It hands the loss, the optimiser and the patience to the shared loop `lib/models/training.py`
+# (`fit`), which keeps the weights of the epoch with the lowest validation loss.
+#
+# ```{literalinclude} /lib/models/cltnet.py
+# :pyobject: train
+# :language: python
+# ```
+# :::
+#
+# The training sets compared:
 #
 # * **original** — the training speakers' utterances as they are (one-hot labels);
 # * **PDDS, printed** and **PDDS, normalised** — clear balancing, then the ambiguous bins filled by
@@ -407,8 +537,12 @@ md(f"Fold 1 trains on {n(tr0.sum())} real utterances; PDDS makes {n(emo_plans['p
 #   **uniform** — every clear class and every ordered pair raised to one count (the paper used
 #   400, "most bins below"; we use the largest clear class of the training speakers, so that, as
 #   in the paper, this set is the largest).
+#
+# One experiment — standardise with the training speakers' statistics, build the training set,
+# train, predict the test speakers — and the pooled scoring used by every table below (the cell
+# below; UA and WA are computed on all test utterances of the five folds at once):
 
-# %% tags=["remove-cell"]
+# %% tags=["hide-input"]
 X_raw = T["X"]
 X_fold = {}
 for f in FOLDS:
@@ -511,7 +645,11 @@ def per_seed(metric, A, B=None):
     return v
 
 
-# %% tags=["remove-cell"]
+# %% [markdown]
+# The cross-validation: every fold, seed and training set for CLTNet, and the first seeds for the
+# pooled MLP.
+
+# %% tags=["hide-input"]
 MAIN = ["original", "pdds", "pdds_norm"]
 with run.time("cv_cltnet"):
     for f in FOLDS:
@@ -532,6 +670,7 @@ for (mn, m), P in PRED.items():
             run.log(f"{mn}/{m}/{mt}", float(v), seed=s)
 
 # %% [markdown]
+# (ch05-ua-wa)=
 # ## Without and with PDDS (Table 1 analogue)
 #
 # WA and UA over all test utterances of the five folds (each utterance predicted by the model of
@@ -539,8 +678,37 @@ for (mn, m), P in PRED.items():
 # all seeds; the pooled MLP: the first few, see the table).  The
 # intervals come from a bootstrap that redraws the ten speakers (with all their utterances) and
 # the seeds together, so they hold both the test-speaker sampling and the training noise.
+#
+# WA is the share of utterances classified correctly; UA the mean of the per-emotion recalls, so
+# every emotion counts the same however many utterances it has.  The chapter computes both for all
+# seeds at once (`ua_cols`, `wa_cols` in the experiment cell above), with the same definitions as
+# the library's:
+#
+# ```{literalinclude} /lib/metrics.py
+# :pyobject: weighted_accuracy
+# :language: python
+# :caption: "`lib/metrics.py`: `weighted_accuracy`"
+# ```
+#
+# ```{literalinclude} /lib/metrics.py
+# :pyobject: unweighted_accuracy
+# :language: python
+# :caption: "`lib/metrics.py`: `unweighted_accuracy`"
+# ```
+#
+# :::{dropdown} The bootstrap behind every interval: `bootstrap_ci` (`lib/metrics.py`)
+# With `groups` (here the speaker of each utterance) it redraws whole speakers; the chapter's
+# `seed_speaker_ci` (experiment cell above) also redraws the seeds inside each replicate.
+#
+# ```{literalinclude} /lib/metrics.py
+# :pyobject: bootstrap_ci
+# :language: python
+# ```
+# :::
+#
+# The intervals of every training set and of every difference (the cell below):
 
-# %% tags=["remove-cell"]
+# %% tags=["hide-input"]
 NAMES = {"original": "original data", "pdds": "PDDS, printed eq. (1)", "pdds_norm": "PDDS, normalised kernel",
          "smallest": "only the smallest class balanced", "uniform": "uniform balancing"}
 MODEL = {"cltnet": "CLTNet audio branch", "mlp": "pooled MLP"}
@@ -556,10 +724,7 @@ for mn in ["cltnet", "mlp"]:
         IV[(mn, "norm_vs_printed", mt)] = seed_speaker_ci(mt, PRED[(mn, "pdds_norm")], PRED[(mn, "pdds")]).scaled(100)
 
 
-def ci(iv, sign=False):
-    f = "{:+.1f}" if sign else "{:.1f}"
-    return f"{f.format(iv.estimate)} [{f.format(iv.low)}, {f.format(iv.high)}]"
-
+from lib.formatting import interval
 
 # %% tags=["remove-input"]
 rows = []
@@ -569,13 +734,13 @@ for mn in ["cltnet", "mlp"]:
         for mt, k in [("WA", 0), ("UA", 1)]:
             rows.append({"model": MODEL[mn], "training set": NAMES[m], "metric": mt,
                          "paper (IEMOCAP)": f"{PAPER_T1[paper_key][k]:.1f}" if mn == "cltnet" else "—",
-                         "ours, % [95 % CI]": ci(IV[(mn, m, mt)]),
+                         "ours, % [95 % CI]": interval(IV[(mn, m, mt)]),
                          "seeds": len(SEEDS_OF[mn]),
                          "note": ("paper: CLTNet audio only, data2vec, IEMOCAP 6 classes; the paper has one PDDS"
                                   if mn == "cltnet" else "no counterpart in the paper (second model)")})
 table1 = pd.DataFrame(rows)
 run.log_table("table1", table1)
-report.show_table(table1)
+page.show_table(table1)
 
 # %% [markdown]
 # The gains, seed by seed on the same folds (each difference pairs the two training sets' models
@@ -598,13 +763,13 @@ for mn in ["cltnet", "mlp"]:
             sg = metrics.sign_test(d)
             rows.append({"model": MODEL[mn], "difference": f"{label}, {mt}",
                          "paper": "—" if paper[mt] is None or mn != "cltnet" else f"{paper[mt]:+.1f}",
-                         "ours, points [95 % CI, speakers × seeds]": ci(iv, True),
-                         "seeds only [t-interval]": ci(t, True),
+                         "ours, points [95 % CI, speakers × seeds]": interval(iv, sign=True),
+                         "seeds only [t-interval]": interval(t, sign=True),
                          "seeds better / worse": f"{sg['wins']} / {sg['losses']}"})
             run.log(f"{mn}/{key}/gain_{mt}", float(iv.estimate))
 gains = pd.DataFrame(rows)
 run.log_table("gains", gains)
-report.show_table(gains)
+page.show_table(gains)
 
 # %% tags=["remove-input"]
 g, gn = IV[("cltnet", "pdds", "gain", "UA")], IV[("cltnet", "pdds_norm", "gain", "UA")]
@@ -663,7 +828,7 @@ for m in ["original", "pdds"]:
     P = PRED[("cltnet", m)]
     cms[m] = sum(metrics.confusion(y_all, P[:, k], labels=range(n_classes)) for k in range(P.shape[1])) / P.shape[1]
     fig, ax = plt.subplots(figsize=(5.2, 4.0))
-    report.plot_confusion(np.rint(cms[m]).astype(int), classes, ax=ax, title=f"CLTNet audio branch, {NAMES[m]}")
+    page.plot_confusion(np.rint(cms[m]).astype(int), classes, ax=ax, title=f"CLTNet audio branch, {NAMES[m]}")
     plt.setp(ax.get_xticklabels(), rotation=35, ha="right")
     plt.show()
     plt.close(fig)
@@ -673,7 +838,7 @@ recall = {m: np.diag(cm) / cm.sum(1) for m, cm in cms.items()}
 delta = pd.DataFrame({"emotion": classes, "recall, original (%)": recall["original"] * 100,
                       "recall, PDDS printed (%)": recall["pdds"] * 100})
 delta["change (points)"] = delta["recall, PDDS printed (%)"] - delta["recall, original (%)"]
-report.show_table(delta, digits=1)
+page.show_table(delta, digits=1)
 share = {m: cm.sum(0) / cm.sum() for m, cm in cms.items()}
 dc = delta.set_index("emotion")["change (points)"]
 md(f"Recall rose for {(dc > 0).sum()} and fell for {(dc < 0).sum()} of the {n_classes} emotions (largest rise: "
@@ -692,9 +857,11 @@ md(f"Recall rose for {(dc > 0).sum()} and fell for {(dc < 0).sum()} of the {n_cl
 # as the curve or row it is compared with.  The paper's ablation used the bimodal CLTNet and its
 # Fig. 6 does not say which model or how many seeds.  *p* runs from 0.5 (the two emotions mixed
 # half and half) to 1.0 (a "mixture" is a copy of the major emotion's clear sample: PDDS becomes
-# oversampling).
+# oversampling).  The ablation's training sets are PDDS with other settings: *smallest* skips the
+# ambiguous bins (`ambiguous=None`), *uniform* raises every bin to one count (`ambiguous` an
+# integer); see `resampler` in the experiment cell above.
 
-# %% tags=["remove-cell"]
+# %% tags=["hide-input"]
 with run.time("ablation_and_sweep"):
     for f in FOLDS:
         for s in aux_seeds:
@@ -724,16 +891,16 @@ for m in ["original", "smallest", "uniform", "pdds", "pdds_norm"]:
     iv = seed_speaker_ci("UA", AUX[m]).scaled(100)
     gain = seed_speaker_ci("UA", AUX[m], AUX["original"]).scaled(100) if m != "original" else None
     rows.append({"training set": NAMES[m], "paper UA (%)": f"{PAPER_T2[paper_key][1]:.1f}",
-                 "ours UA, % [95 % CI]": ci(iv), "ours − original, points": "—" if gain is None else ci(gain, True),
-                 "training samples (fold 1)": n(sizes_fold0[m])})
+                 "ours UA, % [95 % CI]": interval(iv), "ours − original, points": "—" if gain is None else interval(gain, sign=True),
+                 "training samples (fold 1)": count(sizes_fold0[m])})
     run.log(f"mlp/ablation/{m}/UA", iv.estimate)
 table2 = pd.DataFrame(rows)
 run.log_table("table2", table2)
-report.show_table(table2)
+page.show_table(table2)
 abl_uniform = seed_speaker_ci("UA", AUX["pdds"], AUX["uniform"]).scaled(100)
 md(f"Pooled MLP, {n_aux} seed(s) × {len(FOLDS)} folds; the paper's column is its bimodal CLTNet on IEMOCAP "
    f"(Table 2), where the order was original < smallest < uniform < PDDS.  Here PDDS (printed) minus uniform "
-   f"balancing is {ci(abl_uniform, True)} points of UA, with uniform balancing "
+   f"balancing is {interval(abl_uniform, sign=True)} points of UA, with uniform balancing "
    f"{'the larger' if sizes_fold0['uniform'] > sizes_fold0['pdds'] else 'the smaller'} training set.")
 
 # %% tags=["hide-input"]
@@ -768,7 +935,7 @@ md(f"The curve shows the gain over the original data of the same model, folds an
 hist = pd.concat([r["history"] for r in RESULTS if r["model"] == "cltnet" and r["method"] in MAIN])
 hist["method"] = hist["method"].map(NAMES)
 fig, axes = plt.subplots(1, 2, figsize=(7.6, 3.0))
-report.plot_learning_curves(hist, metrics=["train_loss", "val_loss"], hue="method", axes=axes)
+page.plot_learning_curves(hist, metrics=["train_loss", "val_loss"], hue="method", axes=axes)
 for ax, t in zip(axes, ["training loss (KL)", "validation loss"]):
     ax.set_title(t)
     ax.set_ylabel("")
@@ -786,7 +953,7 @@ ep_table = ep.groupby(["model", "method"], sort=False).agg(
     stopped_at_cap=("epochs", lambda e: int((e == ep.loc[e.index, "cap"]).sum()))).reset_index()
 ep_table["model"] = ep_table["model"].map(MODEL)
 ep_table["method"] = ep_table["method"].map(NAMES)
-report.show_table(ep_table.rename(columns={"method": "training set", "training_samples": "training samples (mean)",
+page.show_table(ep_table.rename(columns={"method": "training set", "training_samples": "training samples (mean)",
                                            "epochs": "epochs run (mean)", "best_epoch": "best epoch (mean)",
                                            "best_at_cap": "runs whose best epoch was the cap",
                                            "stopped_at_cap": "runs that reached the cap"}), digits=1)
@@ -802,21 +969,21 @@ run.log("runs/best_epoch_at_cap", float(ep_table["best_at_cap"].sum()))
 # claim is tested under both readings of eq. (1); the model-agnostic claim uses the pooled MLP.
 
 # %% tags=["remove-input"]
-N_DESC = f"{n(len(y_all))} test utterances of {len(set(groups))} speakers × {len(seeds)} seeds"
+N_DESC = f"{count(len(y_all))} test utterances of {len(set(groups))} speakers × {len(seeds)} seeds"
 for cid, key in [("pdds_raises_ua", ("cltnet", "pdds", "gain", "UA")), ("pdds_raises_wa", ("cltnet", "pdds", "gain", "WA")),
                  ("pdds_norm_raises_ua", ("cltnet", "pdds_norm", "gain", "UA")),
                  ("pdds_norm_raises_wa", ("cltnet", "pdds_norm", "gain", "WA"))]:
     run.claim(cid, IV[key], n_desc=N_DESC, note="EmoDB, 5-fold leave-two-speakers-out; every PDDS sample is synthetic")
 run.claim("pdds_model_agnostic", IV[("mlp", "pdds", "gain", "UA")],
-          n_desc=f"{n(len(y_all))} test utterances of {len(set(groups))} speakers × {n_aux} seeds, pooled MLP",
+          n_desc=f"{count(len(y_all))} test utterances of {len(set(groups))} speakers × {n_aux} seeds, pooled MLP",
           note="printed eq. (1); the paper used three published multimodal models")
 run.claim("pdds_ua_gain", IV[("cltnet", "pdds", "gain", "UA")], n_desc=N_DESC, comparable=False,
           note=f"EmoDB (7 acted emotions, no votes) vs IEMOCAP; the paper's 5.9 lies {where(g, 5.9)} our interval")
 run.claim("pdds_beats_uniform", abl_uniform,
-          n_desc=f"{n(len(y_all))} test utterances × {n_aux} seed(s), pooled MLP",
+          n_desc=f"{count(len(y_all))} test utterances × {n_aux} seed(s), pooled MLP",
           note="paper: bimodal CLTNet on IEMOCAP; here the pooled MLP, fewer seeds")
-report.show_table(report.claims_table(run.claims, kind="relative", digits=1))
-report.show_table(report.claims_table(run.claims, kind="absolute", digits=1))
+page.show_table(page.claims_table(run.claims, kind="relative", digits=1))
+page.show_table(page.claims_table(run.claims, kind="absolute", digits=1))
 
 # %% tags=["remove-input"]
 md(f"The paper's absolute gain (+5.9 points of UA on IEMOCAP) is marked *not comparable*: a different corpus "
@@ -852,5 +1019,26 @@ lead = (f"On EmoDB (all ten speakers tested, {len(seeds)} seeds) PDDS changed th
         f"{g.estimate:+.1f} points [{g.low:+.1f}, {g.high:+.1f}] with the printed eq. (1) and {gn.estimate:+.1f} "
         f"[{gn.low:+.1f}, {gn.high:+.1f}] with a normalised kernel, against the paper's +5.9 on IEMOCAP; on EmoDB "
         f"PDDS can only be all-pairs mixup, because the vote structure it smooths does not exist there.")
-report.publish_result_box(run, lead=lead)
+page.publish_result_box(run, lead=lead)
 saved = run.save()
+
+# %% [markdown]
+# (ch05-what-we-did)=
+# ## What we did
+#
+# Each component of the paper as this chapter ran it: where its code is shown on this page, and the
+# library function it is.
+#
+# | component | shown in | library code |
+# |---|---|---|
+# | PDDS as a resampler: clear balancing, smoothed bin targets, mixup into the short bins | {ref}`ch05-pdds` | `PDDS.__init__`, `PDDS.fit_resample`, `mixup` in {download}`lib/balancing.py </lib/balancing.py>` |
+# | eq. (1), printed and normalised | {ref}`ch05-pdds` | `gaussian_weights`, `smooth_pair_counts` in `lib/balancing.py` |
+# | clear / ambiguous typing from votes, the pair-count matrix | {ref}`ch05-vote-types` | `vote_types`, `pair_counts` in `lib/balancing.py` |
+# | clear-class targets | {ref}`ch05-targets` | `clear_targets` in `lib/balancing.py` |
+# | CLTNet (audio branch, residual head; text branch not used here) and the pooled MLP | {ref}`ch05-models` | `AudioBranch`, `CLTNet`, `TextBranch`, `PooledMLP` in {download}`lib/models/cltnet.py </lib/models/cltnet.py>` |
+# | KL loss on label distributions (eq. 6), training with early stopping | {ref}`ch05-models` | `kl_loss`, `train` in `lib/models/cltnet.py`; `fit` in {download}`lib/models/training.py </lib/models/training.py>` |
+# | five leave-two-speakers-out folds | {ref}`ch05-folds` | `emodb_folds` in {download}`lib/datasets/emotion.py </lib/datasets/emotion.py>` |
+# | UA and WA, intervals over speakers and seeds | {ref}`ch05-ua-wa` | `weighted_accuracy`, `unweighted_accuracy`, `bootstrap_ci` in {download}`lib/metrics.py </lib/metrics.py>` |
+#
+# The chapter's own glue (the experiment function, the cross-validation loops, the ablation and the
+# *p* sweep, the scoring) is in the collapsed code cells of each section.

@@ -1,6 +1,6 @@
-"""Thin shared library of the executable book: data, features, models, balancing, metrics, report.
+"""Thin shared library of the executable book: data, features, models, balancing, metrics, results, page.
 
-Each chapter imports the modules it needs, e.g. ``from lib import data, features, metrics, report``.
+Each chapter imports the modules it needs, e.g. ``from lib import data, features, metrics, page``.
 """
 
-__all__ = ["data", "features", "balancing", "metrics", "report", "models"]
+__all__ = ["data", "features", "balancing", "metrics", "results", "page", "formatting", "models"]

@@ -1,8 +1,11 @@
-"""Class-imbalance tools: class weights, resamplers and mixup.
+"""Class-imbalance tools: class weights, resamplers, mixup, PDDS and imbalance-aware losses.
 
 Resamplers follow imbalanced-learn's ``fit_resample(X, y)`` shape; where
 imbalanced-learn has the method (random over/under-sampling, SMOTE, SMOTEENN)
-we use it directly rather than re-writing it.
+we use it directly rather than re-writing it.  Here also the samplers the head-to-head
+chapter's methods need (:func:`smoteenn` with its configurations, :class:`SyntheticENN`,
+:class:`HardLabelPDDS`); the methods' registry itself is ``BALANCING`` in
+:mod:`lib.models.head_to_head`.  Nothing here imports :mod:`lib.models`.
 """
 
 from __future__ import annotations
@@ -57,6 +60,67 @@ def mixup(X1, X2, Y1, Y2, lam):
     shape_x = lam.reshape(lam.shape + (1,) * (np.ndim(X1) - lam.ndim))
     shape_y = lam.reshape(lam.shape + (1,) * (np.ndim(Y1) - lam.ndim))
     return shape_x * X1 + (1 - shape_x) * X2, shape_y * Y1 + (1 - shape_y) * Y2
+
+
+# --------------------------------------------------------------------------
+# SMOTEENN, as the head-to-head chapter configures it
+# --------------------------------------------------------------------------
+# SMOTEENN variants (imbalanced-learn).  "chapter01" is the keyword chapter's call, SMOTEENN with its
+# defaults: edited nearest neighbours (ENN, kind_sel="all") removes every sample of every class whose
+# three nearest neighbours are not all of its own class.  Where classes overlap, as on pooled features,
+# that deletes most real samples of the common classes.  Two imbalanced-learn settings were measured
+# as alternatives: "enn_mode" (Wilson's rule: keep a sample when most of its neighbours share its class)
+# and "enn_grown" (edit only the classes SMOTE grew).  "enn_synthetic", the one the sweep uses, edits
+# only the samples SMOTE made, with SMOTEENN's rule: a synthetic sample is dropped when any of its three
+# nearest neighbours (among real and synthetic samples) belongs to another class.  Real data are never
+# deleted.
+SMOTEENN_CONFIGS = {
+    "chapter01": {"kind_sel": "all"},
+    "enn_mode": {"kind_sel": "mode"},
+    "enn_grown": {"kind_sel": "all", "grown_only": True},
+    "enn_synthetic": {"synthetic_only": True},
+}
+SMOTEENN_DEFAULT = "enn_synthetic"
+
+
+class SyntheticENN:
+    """SMOTE, then ENN's kind_sel="all" rule applied to the synthetic samples only (``fit_resample``)."""
+
+    def __init__(self, smote, n_neighbors: int = 3):
+        self.smote, self.n_neighbors = smote, n_neighbors
+
+    def fit_resample(self, X, y):
+        from sklearn.neighbors import NearestNeighbors
+
+        Xs, ys = self.smote.fit_resample(X, y)  # imbalanced-learn appends the synthetic samples
+        synthetic = np.arange(len(X), len(Xs))
+        if not len(synthetic):
+            return Xs, ys
+        nn = NearestNeighbors(n_neighbors=self.n_neighbors + 1).fit(Xs)
+        neighbours = nn.kneighbors(Xs[synthetic], return_distance=False)[:, 1:]  # itself first
+        keep_synth = (ys[neighbours] == ys[synthetic][:, None]).all(1)
+        keep = np.r_[np.ones(len(X), bool), keep_synth]
+        return Xs[keep], ys[keep]
+
+
+def smoteenn(y, n_classes: int, seed: int, config: str = SMOTEENN_DEFAULT):
+    """SMOTE + ENN with SMOTE's k reduced to what the smallest class allows (None: nothing to do)."""
+    from imblearn.under_sampling import EditedNearestNeighbours
+
+    counts = np.bincount(y, minlength=n_classes)
+    smallest = int(counts[counts > 0].min())
+    if smallest < 2:
+        raise ValueError("SMOTE needs at least 2 samples of every class")
+    smote = SMOTE(k_neighbors=min(5, smallest - 1), random_state=seed)
+    cfg = dict(SMOTEENN_CONFIGS[config])
+    if cfg.pop("synthetic_only", False):
+        return SyntheticENN(smote)
+    grown = [int(c) for c in np.flatnonzero((counts > 0) & (counts < counts.max()))]
+    target = grown if cfg.pop("grown_only", False) else "all"
+    if not len(target):  # all classes equal: SMOTE adds nothing, so there is nothing synthetic to edit
+        return None
+    enn = EditedNearestNeighbours(sampling_strategy=target, n_neighbors=3, **cfg)
+    return SMOTEENN(smote=smote, enn=enn, random_state=seed)
 
 
 # --------------------------------------------------------------------------
@@ -330,6 +394,19 @@ class PDDS:
             )
         self.counts_after_ = after
         return X_out, Y_out
+
+
+class HardLabelPDDS:
+    """The emotion chapter's PDDS (chapters/05_pdds_emotion.py) on hard labels, as a sampler:
+    ``fit_resample(X, y)`` returns label distributions as float32."""
+
+    def __init__(self, n_classes: int, seed: int):
+        self.n_classes = n_classes
+        self.pdds = PDDS(p=0.8, sigma=1.0, clear_target="min_other", random_state=seed)
+
+    def fit_resample(self, X, y):
+        Xr, Yr = self.pdds.fit_resample(X, y, self.n_classes)
+        return Xr, Yr.astype(np.float32)
 
 
 # --------------------------------------------------------------------------

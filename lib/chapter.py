@@ -11,8 +11,10 @@ processes (a worker made the in-memory loaders 0.7× as fast).  Two chapters nev
 two trainings on two cores thrash.  Results do not depend on the thread count.
 
 What the reader must not see (warnings on stderr, TensorFlow's start-up log lines, progress
-bars) is kept out of the page here; each warning is recorded in the results' notes instead, so
-a warning that matters can be turned into a sentence in the chapter.
+bars) is kept out of the published page here: under the runner (:func:`lib.provenance.runner_context`)
+each warning is recorded in the results' notes instead, so a warning that matters can be turned
+into a sentence in the chapter.  A reader re-running a chapter in JupyterLab sees warnings as
+Python shows them: outside the runner they are left alone.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import os
 import warnings
 from dataclasses import dataclass, field
 
-from lib import report
+from lib import provenance, results
 
 # Before TensorFlow is imported anywhere: its C++ start-up lines go to stderr otherwise.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -35,7 +37,7 @@ FIGURE_DPI = 100
 
 @dataclass
 class Chapter:
-    run: report.Run
+    run: results.Run
     profile: str
     size: dict
     seeds: list[int]
@@ -90,13 +92,16 @@ def _importable(name: str) -> bool:
     return find_spec(name) is not None
 
 
-def _record_warnings(run: report.Run) -> None:
+def _record_warnings(run: results.Run) -> None:
+    """Under the runner, warnings go to ``run.notes`` instead of stderr; otherwise they are left alone."""
+
     def show(message, category, filename, lineno, file=None, line=None):
         note = f"warning: {category.__name__}: {message} ({os.path.basename(filename)}:{lineno})"
         if note not in run.notes:
             run.notes.append(note)
 
-    warnings.showwarning = show
+    if provenance.runner_context() is not None:
+        warnings.showwarning = show
     logging.getLogger("absl").setLevel(logging.ERROR)
     logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
@@ -130,6 +135,6 @@ def start(
     n_threads = set_threads(threads)
     use_book_style()
     params = {"profile": profile, "seed": seed, "seeds": seeds, "threads": n_threads, **size, **(extra_params or {})}
-    run = report.Run(chapter, params, output_dir)
+    run = results.Run(chapter, params, output_dir)
     _record_warnings(run)
     return Chapter(run=run, profile=profile, size=size, seeds=seeds, threads=n_threads, params=params)

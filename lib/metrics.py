@@ -256,6 +256,68 @@ def paired_difference(statistic, y_true, pred_a, pred_b, groups=None, **kw) -> I
     )
 
 
+def paired_effect(
+    tasks: dict,
+    outputs: dict,
+    a: str,
+    b: str,
+    ratios: dict,
+    seeds,
+    n_boot: int = 1000,
+    seed: int = 0,
+    scale: float = 100.0,
+) -> Interval:
+    """Mean paired difference ``a − b`` of the task metrics (EER sign-flipped: positive = ``a`` better), over
+    ``tasks`` (name -> task), their ``ratios`` and ``seeds``, with a two-way percentile bootstrap that
+    resamples seeds (training noise) and, in every task, whole speakers or recordings (test sampling)
+    together.  Returns an :class:`Interval` in points (``scale``).
+
+    A task (:class:`lib.datasets.head_to_head.Task`) has ``test_index``, ``y``, ``groups``,
+    ``higher_is_better`` and ``weighted_score(W, y_true, output)``, its metric under item weights
+    ``W`` ``(B, n)``; ``outputs[name][(ratio, seed, method)]`` is a method's pooled test output.
+    """
+    rng = np.random.default_rng(seed)
+    seeds = list(seeds)
+    omega = np.vstack([np.ones(len(seeds)), rng.multinomial(len(seeds), np.ones(len(seeds)) / len(seeds), n_boot)])
+    total = np.zeros(n_boot + 1)
+    n_items, n_groups = 0, 0
+    for name, task in tasks.items():
+        idx = task.test_index
+        y = task.y[idx]
+        _, g = np.unique(task.groups[idx], return_inverse=True)
+        n_g = g.max() + 1
+        Wg = np.vstack([np.ones(n_g), rng.multinomial(n_g, np.ones(n_g) / n_g, n_boot)])
+        W = Wg[:, g]
+        sign = 1.0 if task.higher_is_better else -1.0
+        per_ratio = []
+        for r in ratios[name]:
+            D = np.column_stack(
+                [
+                    task.weighted_score(W, y, outputs[name][(r, s, a)])
+                    - task.weighted_score(W, y, outputs[name][(r, s, b)])
+                    for s in seeds
+                ]
+            )
+            per_ratio.append(sign * scale * np.nansum(omega * D, 1) / omega.sum(1))
+        total += np.mean(per_ratio, 0)
+        n_items += len(y)
+        n_groups += n_g
+    total /= len(tasks)
+    est, reps = float(total[0]), total[1:][np.isfinite(total[1:])]
+    low, high = np.quantile(reps, [0.025, 0.975])
+    p = float(min(1.0, 2 * min(np.mean(reps <= 0), np.mean(reps >= 0))))
+    return Interval(
+        est,
+        float(min(low, est)),
+        float(max(high, est)),
+        n_items * len(seeds),
+        n_groups,
+        0.95,
+        f"two-way percentile bootstrap over seeds and test speakers/recordings, {n_boot} resamples",
+        p,
+    )
+
+
 def mean_ci(values, level: float = 0.95, null: float | None = 0.0) -> Interval:
     """Student-t interval of the mean of independent replicates (seeds, folds, seed × fold)."""
     from scipy import stats

@@ -1,4 +1,4 @@
-"""Provenance, one module for the report and the runner: what a chapter's results depend on.
+"""Provenance, one module for the results file and the runner: what a chapter's results depend on.
 
 * the corpora a process read (:func:`record_corpus_use`, filled by :func:`lib.manifests.manifest`)
   and their fingerprints; the set lives here and only here (:mod:`lib.data` re-exports the object);
@@ -6,7 +6,7 @@
   packages, the peak memory;
 * the run key (:func:`run_key`): the chapter's code for the profile (:func:`chapter_code_hash`),
   lib modules, parameters, data; equal keys mean nothing to re-execute;
-* the results file's one writer, :meth:`lib.report.Run.save`, learns from the runner through
+* the results file's one writer, :meth:`lib.results.Run.save`, learns from the runner through
   ``AUDIO_REPRO_RUN`` (:func:`runner_context`) which chapter and parameters the key is for, and
   stamps the key in (:func:`stamp_run`) before the single write (:func:`write_json_atomic`).
 """

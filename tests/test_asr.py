@@ -146,3 +146,27 @@ def test_transcribe_resamples_and_returns_text():
     y = np.random.default_rng(0).standard_normal(8000).astype(np.float32) * 0.1
     text = asr.transcribe(m, y, sr=8000, cfg=asr.FeatureConfig(n_mels=16))
     assert isinstance(text, str) and set(text) <= set("abcdefghijklmnopqrstuvwxyz' ")
+    assert asr.transcribe(m, y, sr=8000) == text  # without a cfg: the model's own number of mel bands
+    with pytest.raises(ValueError, match="n_mels=64.*n_mels=16"):
+        asr.transcribe(m, y, sr=8000, cfg=asr.FeatureConfig())
+
+
+def test_saved_recogniser_brings_its_features_and_transcribes_files_one_at_a_time(tmp_path, monkeypatch):
+    torch.manual_seed(0)
+    m = asr.build_model("cnn_bigru", n_mels=24, cnn_channels=2, rnn_dim=8, n_rnn_layers=1, time_stride=3)
+    cfg = asr.FeatureConfig(n_mels=24, n_fft=320)
+    path = tmp_path / "models" / "rec.pt"
+    asr.save_recogniser(m, path, cfg)
+    rng = np.random.default_rng(1)
+    files = []
+    for i, n in enumerate([4000, 16000, 9000]):  # different lengths: a padded batch would differ
+        f = tmp_path / f"u{i}.wav"
+        sf.write(f, (0.1 * rng.standard_normal(n)).astype(np.float32), 16000 if i != 1 else 8000)
+        files.append(f)
+    monkeypatch.chdir(tmp_path / "models")
+    out = asr.transcribe_files(files, "rec.pt")
+    assert list(out.columns) == ["path", "transcript", "duration_s"] and len(out) == 3
+    loaded = asr.load_recogniser(path)[0]
+    assert loaded.feature_cfg == cfg
+    assert list(out["transcript"]) == [asr.transcribe(loaded, f) for f in files]
+    assert out["duration_s"].round(3).tolist() == [0.25, 2.0, 0.562]

@@ -5,6 +5,7 @@ reader standard (``provenance.reader_standard >= 2``); chapters awaiting their r
 as skipped.  The checker itself is tested on notebooks built to break each rule.
 """
 
+import ast
 import json
 import re
 from pathlib import Path
@@ -73,7 +74,7 @@ def problems(nb) -> list[str]:
     if not first_section_has_box:
         found.append("first section lacks the result box ({glue:md} result_box)")
     if not glued_box:
-        found.append("no cell glues result_box (report.publish_result_box)")
+        found.append("no cell glues result_box (page.publish_result_box)")
     return found
 
 
@@ -163,3 +164,162 @@ def test_the_checker_wants_the_result_box_in_the_first_section():
     title, box, params, glue = _clean()
     late = _nb(title, nbformat.v4.new_markdown_cell("## Setup"), box, params, glue)
     assert any("result box" in p for p in problems(late))
+
+
+# --------------------------------------------------------------------------
+# The method visible, once: library code shown on the page by {literalinclude}, never pasted
+# --------------------------------------------------------------------------
+# A MyST directive opening a fenced block (backticks or colons), e.g. ```{literalinclude} /lib/models/kws.py
+DIRECTIVE = re.compile(r"^(?:`{3,}|:{3,})\{literalinclude\}[ \t]*(?P<path>\S*)[ \t]*$")
+OPTION = re.compile(r"^:(?P<name>[\w-]+):[ \t]*(?P<value>.*?)[ \t]*$")
+# Chapters that reproduce no paper's method (the data chapter describes the corpora).
+NO_METHOD = {"00_data": "the data chapter: corpora and licences, no paper's method"}
+
+
+def literalincludes(markdown: str) -> list[dict]:
+    """Every ``{literalinclude}`` directive of a Markdown text: ``{"path": ..., "options": {...}}``."""
+    found, lines = [], markdown.splitlines()
+    for i, line in enumerate(lines):
+        m = DIRECTIVE.match(line.strip())
+        if not m:
+            continue
+        options = {}
+        for opt in lines[i + 1 :]:
+            o = OPTION.match(opt.strip())
+            if not o:
+                break
+            options[o["name"]] = o["value"]
+        found.append({"path": m["path"], "options": options})
+    return found
+
+
+def method_problems(nb) -> list[str]:
+    """Empty when the page shows code of the method: a Markdown cell with a ``{literalinclude}``, or a
+    code cell whose input is not removed (``hide-input`` counts: the code is on the page, folded)."""
+    for cell in nb.cells:
+        tags = set(cell.metadata.get("tags", []))
+        if cell.cell_type == "markdown" and literalincludes(cell.source):
+            return []
+        if (
+            cell.cell_type == "code"
+            and not tags & {"remove-cell", "remove-input", "parameters", "injected-parameters"}
+            and cell.source.strip()
+        ):
+            return []
+    return ["no visible code: no {literalinclude} of the method and every code cell's input removed"]
+
+
+@pytest.mark.parametrize("stem", _rerun_chapters())
+def test_rerun_chapter_shows_its_method_as_code(stem):
+    if stem in NO_METHOD:
+        pytest.skip(f"{stem}: {NO_METHOD[stem]}")
+    nb = nbformat.read(BOOK / f"{stem}.ipynb", as_version=4)
+    assert method_problems(nb) == []
+
+
+def _include(path="/lib/models/kws.py", obj="build_cnn", fence="```"):
+    return f"{fence}{{literalinclude}} {path}\n:pyobject: {obj}\n:language: python\n{fence}"
+
+
+def _all_code_removed():
+    """The clean notebook with its one code cell removed from the page, as a chapter's glue cell is."""
+    title, box, params, glue = _clean()
+    glue.metadata["tags"] = ["remove-cell"]
+    return [title, box, params, glue]
+
+
+@pytest.mark.parametrize(
+    "shown",
+    [
+        nbformat.v4.new_markdown_cell("The CNN:\n\n" + _include()),
+        nbformat.v4.new_markdown_cell(":::{dropdown} The CNN\n" + _include() + "\n:::"),
+        nbformat.v4.new_code_cell("model = build_cnn()"),
+        nbformat.v4.new_code_cell("model = build_cnn()", metadata={"tags": ["hide-input"]}),
+    ],
+)
+def test_the_checker_accepts_code_on_the_page(shown):
+    assert method_problems(_nb(*_all_code_removed(), shown)) == []
+
+
+@pytest.mark.parametrize(
+    "hidden",
+    [
+        nbformat.v4.new_code_cell("model = build_cnn()", metadata={"tags": ["remove-cell"]}),
+        nbformat.v4.new_code_cell("model = build_cnn()", metadata={"tags": ["remove-input"]}),
+        nbformat.v4.new_markdown_cell("The code is shown with `{literalinclude}` elsewhere."),
+    ],
+)
+def test_the_checker_wants_code_on_the_page(hidden):
+    assert problems(_nb(*_all_code_removed(), hidden)) == []  # clean by the other rules
+    assert any("no visible code" in p for p in method_problems(_nb(*_all_code_removed(), hidden)))
+
+
+def _chapter_includes():
+    """(where, directive) for every {literalinclude} in the chapters' and the published notebooks' Markdown."""
+    import jupytext
+
+    out = []
+    sources = [
+        (f"chapters/{p.name}", jupytext.read(p, fmt="py:percent")) for p in sorted((ROOT / "chapters").glob("*.py"))
+    ]
+    sources += [(f"book/executed/book/{p.name}", nbformat.read(p, as_version=4)) for p in sorted(BOOK.glob("*.ipynb"))]
+    for where, nb in sources:
+        for cell in nb.cells:
+            if cell.cell_type == "markdown":
+                out += [(where, inc) for inc in literalincludes(cell.source)]
+    return out
+
+
+def _python_objects(path: Path) -> set[str]:
+    """What Sphinx's ``:pyobject:`` can name: top-level functions and classes, and ``Class.method``."""
+    names = set()
+    for node in ast.parse(path.read_text()).body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        if isinstance(node, ast.ClassDef):
+            names |= {
+                f"{node.name}.{item.name}"
+                for item in node.body
+                if isinstance(item, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+            }
+    return names
+
+
+def test_every_literalinclude_names_an_existing_file_and_object():
+    """A rename in ``lib`` must fail here, not leave an empty listing (or a -W build error) on the page."""
+    includes = _chapter_includes()
+    assert includes, "no {literalinclude} in any chapter"
+    bad = []
+    for where, inc in includes:
+        path, obj = inc["path"], inc["options"].get("pyobject")
+        if not path.startswith("/"):
+            # The published notebook lives in book/executed/<profile>/, so only a path from the project
+            # root (Sphinx: a leading / is the source folder) names the same file as the chapter.
+            bad.append(f"{where}: {path!r} is not relative to the project root (start it with /)")
+            continue
+        file = ROOT / path.lstrip("/")
+        if not file.is_file():
+            bad.append(f"{where}: {path} does not exist")
+        elif obj is not None and obj not in _python_objects(file):
+            bad.append(f"{where}: {path} has no top-level function/class or Class.method {obj!r}")
+    assert bad == []
+
+
+def test_the_include_checker_reads_directives_and_objects(tmp_path):
+    text = "x\n\n" + _include(obj="Scaler.fit", fence=":::") + "\n\nNot one: `{literalinclude}`."
+    assert literalincludes(text) == [
+        {"path": "/lib/models/kws.py", "options": {"pyobject": "Scaler.fit", "language": "python"}}
+    ]
+    module = tmp_path / "m.py"
+    module.write_text("class A:\n    def f(self):\n        def inner():\n            pass\n\n\ndef g():\n    pass\n")
+    assert _python_objects(module) == {"A", "A.f", "g"}
+
+
+def test_every_chapter_names_the_projects_kernel():
+    """JupyterLab opens a chapter with the kernel its jupytext header names: the project's, not any python3."""
+    import jupytext
+
+    for chapter in sorted((ROOT / "chapters").glob("[0-9][0-9]_*.py")):
+        spec = jupytext.read(chapter, fmt="py:percent").metadata.get("kernelspec", {})
+        assert spec.get("name") == "audio-repro", f"{chapter.name}: kernel {spec.get('name')!r}"
+        assert spec.get("display_name") == "Python (audio-repro book)", chapter.name

@@ -1,11 +1,12 @@
-"""The head-to-head chapter's helpers: weighted metrics, folds, the repaired SMOTEENN, CD cliques."""
+"""The head-to-head chapter's tasks and experiment: weighted metrics, folds, the repaired SMOTEENN through the
+registry, the paired effect (lib.metrics) and the CD cliques (lib.page)."""
 
 import numpy as np
 import pytest
 
-from lib import metrics
-from lib.datasets import imbalance as T
-from lib.models import imbalance as M
+from lib import balancing, metrics, page
+from lib.datasets import head_to_head as T
+from lib.models import head_to_head as M
 
 
 def _task(name, n_classes, rare, higher=True):
@@ -60,7 +61,7 @@ def test_controlled_subset_counts():
     assert np.array_equal(np.bincount(y[idx]), [40, 40, 8])
 
 
-@pytest.mark.parametrize("config", list(M.SMOTEENN_CONFIGS))
+@pytest.mark.parametrize("config", list(balancing.SMOTEENN_CONFIGS))
 def test_smoteenn_configs_run_and_the_repaired_one_never_deletes_real_samples(config):
     rng = np.random.default_rng(3)
     y = np.repeat([0, 1, 2], [200, 200, 10])
@@ -76,8 +77,8 @@ def test_smoteenn_configs_run_and_the_repaired_one_never_deletes_real_samples(co
 
 def test_nemenyi_cliques():
     ranks = {"a": 1.0, "b": 1.5, "c": 3.0, "d": 6.0}
-    assert M.nemenyi_cliques(ranks, 2.1) == [(0, 2)]
-    assert M.nemenyi_cliques(ranks, 0.1) == []
+    assert page.nemenyi_cliques(ranks, 2.1) == [(0, 2)]
+    assert page.nemenyi_cliques(ranks, 0.1) == []
 
 
 def test_paired_effect_sign_and_interval():
@@ -98,7 +99,7 @@ def test_paired_effect_sign_and_interval():
     )
     good = {(5, s, "good"): np.where(rng.random(n) < 0.9, y, (y + 1) % 3) for s in range(3)}
     bad = {(5, s, "bad"): np.where(rng.random(n) < 0.4, y, (y + 1) % 3) for s in range(3)}
-    iv = M.paired_effect(
+    iv = metrics.paired_effect(
         {"emotion": task}, {"emotion": {**good, **bad}}, "good", "bad", {"emotion": [5]}, range(3), n_boot=200
     )
     assert iv.low > 0 and iv.low <= iv.estimate <= iv.high

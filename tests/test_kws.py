@@ -77,13 +77,18 @@ def test_split_lists_and_subsampling(fake_mirror, tmp_path):
     lines = files["test"].read_text().split()
     assert len(lines) == (df["split"] == "test").sum() and not lines[0].startswith("/")
     assert any("@" in line for line in files["train"].read_text().split())  # noise chunks carry their offset
-    small = kd.subsample_train(df, keyword_fraction=0.5, max_unknown=5, seed=0)
+    small = kd.fraction_subset(df, 0.5, seed=0)
     tr, tr_small = df[df["split"] == "train"], small[small["split"] == "train"]
-    assert (tr_small["label"] == "_unknown_").sum() == 5
-    assert (tr_small["label"] == "yes").sum() == round(0.5 * (tr["label"] == "yes").sum())
+    for word in ("yes", "bed", "dog"):  # every keyword and every `_unknown_` word is a stratum
+        assert (tr_small["word"] == word).sum() == max(1, round(0.5 * (tr["word"] == word).sum()))
     assert (small["split"] != "train").sum() == (df["split"] != "train").sum()
-    smaller = kd.subsample_train(df, keyword_fraction=0.25, max_unknown=5, seed=0)
-    assert set(smaller["abs_path"]) <= set(small["abs_path"])  # nested
+    smaller = kd.fraction_subset(df, 0.25, seed=0)
+    assert set(zip(smaller["abs_path"], smaller["start"])) <= set(zip(small["abs_path"], small["start"]))  # nested
+    n_free = ((tr["label"] == "_unknown_") & ~tr["word"].isin(kd.CAPPED_WORDS)).sum()
+    capped = kd.stratified_unknown(df, total=n_free + 5, seed=0)
+    unk = capped[(capped["split"] == "train") & (capped["label"] == "_unknown_")]
+    assert len(unk) == n_free + 5 and (unk["word"] == "bed").sum() == 5  # the uncapped words keep all their clips
+    assert (capped["split"] != "train").sum() == (df["split"] != "train").sum()
     keep = kd.balanced_unknown(tr.reset_index(drop=True), seed=0)
     kept = tr.reset_index(drop=True)[keep]
     target = kept[kept["label"].isin(kd.KEYWORDS)]["label"].value_counts().max()
@@ -303,7 +308,7 @@ def test_memory_peak_sees_an_allocation():
 
 
 # --------------------------------------------------------------------------
-# The chapter's recipe (lib.datasets.kws_book) and the trade-off helpers
+# The chapter's recipe (stratified `_unknown_`, nested fractions) and the trade-off helpers
 # --------------------------------------------------------------------------
 def _recipe_frame():
     words = ["bed"] * 60 + ["cat"] * 40 + ["happy"] * 5 + ["dog"] * 3 + ["wow"] * 2
@@ -350,23 +355,19 @@ def _recipe_frame():
 
 
 def test_stratified_unknown_keeps_every_scarce_word():
-    from lib.datasets import kws_book as kb
-
     df = _recipe_frame()
-    out = kb.stratified_unknown(df, total=30, seed=0)
+    out = kd.stratified_unknown(df, total=30, seed=0)
     tr = out[(out["split"] == "train") & (out["label"] == "_unknown_")]["word"].value_counts()
     assert tr.sum() == 30 and tr["dog"] == 3 and tr["wow"] == 2  # uncapped words: all of them
     assert tr["happy"] == 5 and tr["bed"] + tr["cat"] == 20 and abs(tr["bed"] - tr["cat"]) <= 1  # water-filling
     assert (out["split"] == "test").sum() == 7 and (out["label"] == "yes").sum() == 40  # others untouched
     with pytest.raises(ValueError, match="exceed"):
-        kb.stratified_unknown(df, total=4)
+        kd.stratified_unknown(df, total=4)
 
 
 def test_fraction_subset_is_stratified_and_nested():
-    from lib.datasets import kws_book as kb
-
     df = _recipe_frame()
-    half, quarter = kb.fraction_subset(df, 0.5, seed=0), kb.fraction_subset(df, 0.25, seed=0)
+    half, quarter = kd.fraction_subset(df, 0.5, seed=0), kd.fraction_subset(df, 0.25, seed=0)
     assert set(quarter["abs_path"]) <= set(half["abs_path"])
     tr = half[half["split"] == "train"]
     assert (
@@ -375,7 +376,28 @@ def test_fraction_subset_is_stratified_and_nested():
         and (tr["word"] == "wow").sum() == 1
     )
     assert (half["split"] == "test").sum() == 7
-    assert kb.fraction_subset(df, 1.0).equals(df)
+    assert kd.fraction_subset(df, 1.0).equals(df)
+
+
+def test_librispeech_negatives_skip_keywords_and_hold_out_speakers(monkeypatch):
+    man = pd.DataFrame(
+        {
+            "abs_path": [f"/x/{i}.flac" for i in range(12)],
+            "speaker": [str(i % 4) for i in range(12)],
+            "transcript": ["STOP RIGHT THERE" if i % 3 == 0 else "a quiet morning" for i in range(12)],
+            "duration_s": [3.5] * 12,
+        }
+    )
+    monkeypatch.setattr(kd.data, "manifest", lambda name: man)
+    monkeypatch.setattr(kd.data, "record_corpus_use", lambda name: None)
+    assert kd._has_keyword("STOP right there") and not kd._has_keyword("stopping")
+    neg = kd.librispeech_negatives(n_train=6, n_test=3, test_speakers=1, per_utterance=2, seed=0)
+    assert list(neg.columns) == kd.COLUMNS and (neg["label"] == "_unknown_").all()
+    assert (neg["split"] == "train").sum() == 6 and (neg["split"] == "test").sum() == 3
+    keyword_free = {f"/x/{i}.flac" for i in range(12) if i % 3}
+    assert set(neg["abs_path"]) <= keyword_free
+    assert not set(neg.loc[neg["split"] == "train", "speaker"]) & set(neg.loc[neg["split"] == "test", "speaker"])
+    assert set(neg["start"]) <= {0, kd.CLIP, 2 * kd.CLIP}  # whole-second windows inside 3.5 s
 
 
 def test_gru_steps_and_tradeoff():
@@ -415,3 +437,25 @@ def test_shipped_models_predict_on_a_fresh_clone(name, audio_files):
         pytest.skip(f"{folder.name} not shipped yet (written by the chapter's book run)")
     out = km.predict_files(folder, [audio_files["wav"], audio_files["stereo"]])
     assert len(out) == 2 and set(out["label"]) <= set(kd.LABELS)
+
+
+def test_chapter_precision_is_the_stored_benchmark_s_choice():
+    """The keyword chapter trains in the precision its constant PRECISION names: what
+    :func:`lib.models.kws.fastest_precision` picks from the stored benchmark (benchmarks/kws_precision.py)."""
+    import ast
+    import json
+
+    root = Path(__file__).resolve().parents[1]
+    bench_file = root / "book" / "models" / "kws_precision_benchmark.json"
+    if not bench_file.is_file():
+        pytest.skip("no stored precision benchmark")
+    tree = ast.parse((root / "chapters" / "01_keyword_spotting.py").read_text())
+    precision = next(
+        ast.literal_eval(node.value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "PRECISION" for t in node.targets)
+    )
+    bench = json.loads(bench_file.read_text())
+    assert precision == {
+        m: km.fastest_precision(bench, b) for m, b in (("cnn", "cnn"), ("crnn", "crnn"), ("ae_svm", "ae"))
+    }

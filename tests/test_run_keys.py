@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from lib import report, runner
+from lib import provenance, results, runner
 
 SOURCE = '''"""Module docstring."""
 import math
@@ -22,8 +22,8 @@ def test_fingerprint_ignores_comments_docstrings_and_layout(tmp_path):
     a.write_text(SOURCE)
     b.write_text('import math\n\n\ndef area(r):\n    """Other words."""\n    return (math.pi\n            * r**2)\n')
     c.write_text(SOURCE.replace("** 2", "** 3"))
-    assert report.code_fingerprint(a) == report.code_fingerprint(b)
-    assert report.code_fingerprint(a) != report.code_fingerprint(c)
+    assert provenance.code_fingerprint(a) == provenance.code_fingerprint(b)
+    assert provenance.code_fingerprint(a) != provenance.code_fingerprint(c)
 
 
 def _fake_project(tmp_path, monkeypatch, metrics_before, metrics_after):
@@ -86,17 +86,15 @@ def test_rekey_covers_the_modules_the_chapter_imports_now(tmp_path, monkeypatch)
 
 
 def test_run_save_is_the_one_writer_and_stamps_the_run_key_under_the_runner(tmp_path, monkeypatch):
-    from lib import provenance
-
     chapter = tmp_path / "99_probe.py"
     chapter.write_text("# %%\nx = 1\n")
-    run = report.Run("99_probe", {"profile": "smoke"}, tmp_path / "manual")
+    run = results.Run("99_probe", {"profile": "smoke"}, tmp_path / "manual")
     run.log("acc", 0.5, 0)
     assert "run_key" not in json.loads(run.save().read_text())  # a manual run: no runner, no key
 
     context = {"chapter": str(chapter), "params": {"profile": "smoke"}, "started": 0.0, "profile": "smoke"}
     monkeypatch.setenv(provenance.RUN_ENV, json.dumps(context))
-    run = report.Run("99_probe", {"profile": "smoke"}, tmp_path / "runner")
+    run = results.Run("99_probe", {"profile": "smoke"}, tmp_path / "runner")
     run.log("acc", 0.5, 0)
     stored = json.loads(run.save().read_text())
     modules = stored["provenance"]["code"]["lib_modules"]
@@ -168,3 +166,22 @@ def test_refresh_carries_prose_and_tags_into_the_executed_notebook_keeping_outpu
     chapter.write_text(CHAPTER + "\n# %%\nprint('a new cell')\n")
     with pytest.raises(ValueError, match="re-run"):
         runner.refresh_presentation(chapter, "book")
+
+
+def test_rekey_tolerates_named_unrepeatable_metrics_only_with_a_reason(tmp_path, monkeypatch):
+    before = {"acc": {"0": 0.5}, "e2e/sphinx_cer": {"all": 0.64}}
+    after = {"acc": {"0": 0.5}, "e2e/sphinx_cer": {"all": 0.65}}
+    res, key = _fake_project(tmp_path, monkeypatch, before, after)
+    assert runner.rekey("book", tmp_path / "before", tmp_path / "after") == []  # not without tolerance
+    why = "the synthesiser's noise is drawn from an unseeded C generator"
+    assert runner.rekey("book", tmp_path / "before", tmp_path / "after", tolerate=("sphinx",), why=why) == [
+        "99_probe.py"
+    ]
+    record = json.loads(res.read_text())["rekeyed"][-1]
+    assert why in record["evidence"]
+    assert record["tolerated"] == {"e2e/sphinx_cer": {"before": {"all": 0.64}, "after": {"all": 0.65}}}
+
+
+def test_rekey_tolerance_does_not_excuse_other_metrics(tmp_path, monkeypatch):
+    res, key = _fake_project(tmp_path, monkeypatch, {"acc": {"0": 0.5}}, {"acc": {"0": 0.6}})
+    assert runner.rekey("book", tmp_path / "before", tmp_path / "after", tolerate=("sphinx",), why="x") == []

@@ -171,14 +171,35 @@ def test_synthesize_speaks_and_rejects_unknown_voice():
         S.synthesize("x", voice="xx-nonexistent")
 
 
-def test_recommend_from_audio_end_to_end(tmp_path, search):
+def test_transcribe_then_search_end_to_end(tmp_path, search):
     import soundfile as sf
 
     f = tmp_path / "req.wav"
     sf.write(f, np.zeros(16000, np.float32), 16000)
-    out = S.recommend_from_audio(f, 2, recognizer=lambda y, sr: "play waterloo by abba", search=search)
+    out = S.transcribe_then_search(f, 2, recogniser=lambda y, sr: "play waterloo by abba", search=search)
     assert out["transcript"] == "play waterloo by abba"
     assert list(out["songs"].columns) == ["song_id", "artist", "title", "genre", "mood", "score"]
     assert out["songs"]["title"].iloc[0] == "Waterloo" and len(out["songs"]) == 2
+    # the keys the catalogue decoder's recommend_from_audio returns too
+    assert {"songs", "transcript", "asr_s", "search_s", "total_s"} <= set(out)
+    assert out["total_s"] >= out["asr_s"] + out["search_s"]
+    assert not hasattr(S, "recommend_from_audio")  # one public recommend_from_audio: lib.models.spoken_search's
     with pytest.raises(data.DataMissingError):
-        S.recommend_from_audio(tmp_path / "missing.wav", 2, recognizer=lambda y, sr: "", search=search)
+        S.transcribe_then_search(tmp_path / "missing.wav", 2, recogniser=lambda y, sr: "", search=search)
+
+
+def test_the_mirrors_known_truncated_row_is_counted_without_a_warning(tmp_path, recwarn):
+    rows = 'artist,song,link,text\nABBA,Waterloo,/w.html,"la"\nBroken,Row,/x.html,"unterminated\n'
+    known = tmp_path / "songdata_lyricsfreak_subset_Akash20x.csv"  # the mirror's file: its last row is truncated
+    known.write_text(rows)
+    for _ in range(2):
+        cat = S.load_catalogue([known])
+        assert len(cat) == 1 and cat.attrs["bad_lines_per_file"] == {known.name: 1}
+    assert not [w for w in recwarn if "malformed" in str(w.message)]
+    other = tmp_path / "other.csv"  # an unexpected malformed row warns, once per process
+    other.write_text(rows)
+    with pytest.warns(UserWarning, match="other.csv.*malformed"):
+        S.load_catalogue([other])
+    recwarn.clear()
+    assert len(S.load_catalogue([other])) == 1
+    assert not [w for w in recwarn if "malformed" in str(w.message)]

@@ -121,17 +121,36 @@ def test_recogniser_round_trip_and_recommend(tmp_path, catalogue):
     )
     cfg = asr.FeatureConfig(n_mels=16)
     path = tmp_path / "rec.pt"
-    asr.save_recogniser(model, path, cfg, decoder_bonus=1.5)
+    asr.save_recogniser(model, path, cfg, decoder_bonus=1.5, request_words=["play", "by"])
     loaded, cfg2, meta = asr.load_recogniser(path)
     assert cfg2 == cfg and meta["decoder_bonus"] == 1.5
+    assert loaded.feature_cfg == cfg and loaded.meta["request_words"] == ["play", "by"]
     y = np.random.default_rng(0).normal(size=16000).astype(np.float32) * 0.1
     a, b = asr.utterance_log_probs(model, y, 16000, cfg), asr.utterance_log_probs(loaded, y, 16000, cfg)
     assert np.abs(a - b).max() < 0.05  # float16 weights
+    np.testing.assert_array_equal(asr.utterance_log_probs(loaded, y), b)  # the stored settings by default
     wav = tmp_path / "req.wav"
     sf.write(wav, y, 16000)
     out = sp.recommend_from_audio(wav, 3, catalogue=catalogue, recogniser=path)
     assert list(out["songs"].columns) == ["song_id", "artist", "title", "genre", "mood", "score"]
     assert len(out["songs"]) == 3
+    assert out["transcript"] == out["greedy_transcript"]
+    assert {"asr_s", "search_s", "load_s", "total_s"} <= set(out) and out["total_s"] >= out["load_s"]
+    # the stored bonus and request words, not the class's untuned defaults
+    dec = sp.CatalogueDecoder.for_recogniser(catalogue, meta)
+    assert dec.bonus == 1.5 and dec.request_words == {"play", "by"}
+    expected = dec.rank(asr.utterance_log_probs(loaded, wav), 3)[0]
+    assert list(out["songs"]["song_id"]) == list(catalogue["song_id"].iloc[expected])
+    # a decoder brings its own catalogue: passing both is an error, not a silent choice
+    with pytest.raises(ValueError, match="not both"):
+        sp.recommend_from_audio(wav, 3, catalogue=catalogue, decoder=dec, recogniser=path)
+    out2 = sp.recommend_from_audio(wav, 3, decoder=sp.CatalogueDecoder(catalogue.iloc[:2], bonus=1.0), recogniser=path)
+    assert set(out2["songs"]["song_id"]) <= {0, 1}
+    # a recogniser without stored decoder settings needs an explicit decoder
+    bare = tmp_path / "bare.pt"
+    asr.save_recogniser(model, bare, cfg)
+    with pytest.raises(ValueError, match="bare.pt.*decoder_bonus"):
+        sp.recommend_from_audio(wav, 3, catalogue=catalogue, recogniser=bare)
     (tmp_path / "bad.pt").write_bytes(b"not a checkpoint")
     with pytest.raises(ValueError, match="bad.pt"):
         asr.load_recogniser(tmp_path / "bad.pt")

@@ -15,6 +15,15 @@ in ``speech_commands_v0.02/``.
 **`_silence_`**: the six ``_background_noise_`` recordings are cut into consecutive 1-second
 chunks (training only) and the ``_silence_`` clips of the test set are split like any other clip.
 
+**The chapter's training recipe.**  :func:`stratified_unknown` keeps every training `_unknown_`
+clip of every word that is not over-represented on disk and caps only :data:`CAPPED_WORDS`, evenly,
+to fill the class up to a total; :func:`balanced_unknown` (the AE-SVM's reduced set) applies the same
+water-filling to all `_unknown_` words with the largest keyword's count as the total;
+:func:`fraction_subset` takes a nested, stratified share of the training clips for the data-scale
+curve; :func:`book_split` chains :func:`build_split`, :func:`stratified_unknown` and
+:func:`fraction_subset`; :func:`librispeech_negatives` cuts 1-second windows of keyword-free Mini
+LibriSpeech utterances as extra `_unknown_` rows, split by speaker.
+
 **Features** (:func:`features`): trim/pad to 1 s → mel power spectrogram (40 bands, 25 ms
 windows, 10 ms hop) → dB relative to the clip's maximum (the level normalisation) → MFCC
 (DCT-II, 20 coefficients) → delta (9 frames) → MFCCs and deltas stacked into 40 rows × 101
@@ -39,6 +48,8 @@ CLIP = SR  # samples per 1-second clip
 TEST_CORPUS = "speech_commands_v0.02"
 TRAIN_CORPUS = "speech_commands_train_keywords"
 EXTRA_CORPUS = "speech_commands_v0.01_extra"
+LIBRI_CORPUS = "mini_librispeech"  # extra negatives (:func:`librispeech_negatives`)
+CAPPED_WORDS = ("bed", "cat", "happy")  # the extra corpus's plentiful words (:func:`stratified_unknown`)
 
 # Feature parameters (section IV-C of the paper; the values the paper leaves open are ours).
 FEATURE_PARAMS = {
@@ -236,56 +247,145 @@ def _relative(path: str, root: Path) -> str:
         return str(path)
 
 
-def subsample_train(
-    df: pd.DataFrame, keyword_fraction: float = 1.0, max_unknown: int | None = None, seed: int = 0
-) -> pd.DataFrame:
-    """Keep ``keyword_fraction`` of each keyword's training clips and at most ``max_unknown`` `_unknown_` ones.
+# --------------------------------------------------------------------------
+# The chapter's training recipe: `_unknown_` word by word, nested fractions, extra negatives
+# --------------------------------------------------------------------------
+def _water_fill_unknown(df: pd.DataFrame, total: int, capped_words, seed: int) -> np.ndarray:
+    """Boolean mask over ``df``: every training `_unknown_` clip of the words not in ``capped_words``, and
+    ``capped_words`` filling the class up to ``total`` as evenly as they can.
 
-    Validation and test rows are untouched (the data-scale sweep keeps them fixed).  Nested:
-    a smaller fraction keeps a subset of a larger one for the same ``seed``.
+    Water-filling: the capped words are visited from the fewest clips to the most (ties in the order
+    given); a word with fewer clips than an even share of what is left gives all of them, and the
+    rest is shared among the larger ones.  Every other row is kept.  Raises if the uncapped words
+    alone exceed ``total``.
     """
+    train_unk = (df["split"] == "train").to_numpy() & (df["label"] == "_unknown_").to_numpy()
+    words = df["word"].to_numpy()
+    capped = train_unk & np.isin(words, list(capped_words))
+    n_free = int(np.sum(train_unk & ~capped))
+    if n_free > total:
+        raise ValueError(f"{n_free} `_unknown_` clips of uncapped words exceed the total {total}")
+    left = total - n_free
     rng = np.random.default_rng(seed)
     keep = np.ones(len(df), dtype=bool)
-    train = (df["split"] == "train").to_numpy()
-    for lab in LABELS:
-        idx = np.flatnonzero(train & (df["label"] == lab).to_numpy())
-        order = rng.permutation(idx)
-        if lab in KEYWORDS:
-            n = int(round(keyword_fraction * len(idx)))
-        elif lab == "_unknown_" and max_unknown is not None:
-            n = min(max_unknown, len(idx))
-        else:
-            n = len(idx)
-        keep[order[n:]] = False
-    return df[keep].reset_index(drop=True)
+    keep[capped] = False
+    avail = {w: np.flatnonzero(capped & (words == w)) for w in capped_words}
+    for i, (_w, idx) in enumerate(sorted(avail.items(), key=lambda kv: len(kv[1]))):
+        q = min(len(idx), left // (len(avail) - i))
+        keep[rng.permutation(idx)[:q]] = True
+        left -= q
+    return keep
+
+
+def stratified_unknown(
+    df: pd.DataFrame, total: int | None = 2000, capped_words=CAPPED_WORDS, seed: int = 0
+) -> pd.DataFrame:
+    """Cut the training `_unknown_` clips to ``total``: all clips of the other words, the capped words evenly.
+
+    Only the plentiful words of the extra corpus (:data:`CAPPED_WORDS`, 95 % of the `_unknown_` clips
+    on disk) are capped: a random draw would take almost all of `_unknown_` from them, while the test
+    `_unknown_` holds 23 different words.  Validation and test rows are untouched; ``total=None`` keeps
+    everything.  Raises if the uncapped words alone exceed ``total``.
+    """
+    if total is None:
+        return df.reset_index(drop=True)
+    return df[_water_fill_unknown(df, total, capped_words, seed)].reset_index(drop=True)
 
 
 def balanced_unknown(df: pd.DataFrame, seed: int = 0) -> np.ndarray:
-    """The AE-SVM's training rows (boolean mask over ``df``): `_unknown_` training clips cut to the
-    largest keyword's count, as evenly as possible across words; every other row is kept.
+    """The AE-SVM's reduced training set (boolean mask over ``df``): `_unknown_` training clips cut to the
+    largest keyword's count, as evenly as possible across **all** its words; every other row is kept.
 
-    Words with fewer clips than an even share give all of theirs and the remainder is spread
-    over the larger words (water-filling), so the class reaches the target when it can.
+    The water-filling of :func:`stratified_unknown` with every `_unknown_` word capped, visited from
+    the fewest clips to the most, so the class reaches the target when it can.
     """
     train = (df["split"] == "train").to_numpy()
     labels = df["label"].to_numpy()
     kw_counts = pd.Series(labels[train & np.isin(labels, KEYWORDS)]).value_counts()
     target = int(kw_counts.max()) if len(kw_counts) else 0
-    unknown = np.flatnonzero(train & (labels == "_unknown_"))
-    words = df["word"].to_numpy()[unknown]
-    available = pd.Series(words).value_counts().sort_values()
-    quota, left = {}, target
-    for i, (w, n) in enumerate(available.items()):
-        share = left // (len(available) - i)
-        quota[w] = int(min(n, share))
-        left -= quota[w]
+    words = df["word"].to_numpy()[train & (labels == "_unknown_")]
+    fewest_first = list(pd.Series(words).value_counts().sort_values().index)
+    return _water_fill_unknown(df, target, fewest_first, seed)
+
+
+def fraction_subset(df: pd.DataFrame, fraction: float, seed: int = 0) -> pd.DataFrame:
+    """``fraction`` of every training class (of every word inside `_unknown_`), nested across fractions.
+
+    For the data-scale curve: a smaller fraction keeps a subset of a larger one for the same ``seed``;
+    every stratum keeps at least one clip.  Original clips only are chosen (augmented copies follow
+    their originals' selection when :func:`add_augmented` is applied afterwards).  Validation and
+    test are unchanged.
+    """
+    if not 0 < fraction <= 1:
+        raise ValueError(f"fraction must be in (0, 1], got {fraction}")
+    if fraction == 1:
+        return df.reset_index(drop=True)
     rng = np.random.default_rng(seed)
     keep = np.ones(len(df), dtype=bool)
-    keep[unknown] = False
-    for w, q in quota.items():
-        idx = unknown[words == w]
-        keep[rng.permutation(idx)[:q]] = True
-    return keep
+    train = (df["split"] == "train").to_numpy()
+    stratum = np.where(df["label"] == "_unknown_", "_unknown_/" + df["word"].astype(str), df["label"].astype(str))
+    for s in np.unique(stratum[train]):
+        idx = np.flatnonzero(train & (stratum == s))
+        order = rng.permutation(idx)
+        n = max(1, int(round(fraction * len(idx))))
+        keep[order[n:]] = False
+    return df[keep].reset_index(drop=True)
+
+
+def book_split(seed: int = 0, unknown_total: int | None = 2000, fraction: float = 1.0) -> pd.DataFrame:
+    """The chapter's split: :func:`build_split`, `_unknown_` stratified by word, a fraction."""
+    df = build_split(seed=seed)
+    df = stratified_unknown(df, unknown_total, seed=seed)
+    return fraction_subset(df, fraction, seed=seed)
+
+
+def _has_keyword(text: str) -> bool:
+    return bool(set(str(text).lower().split()) & set(KEYWORDS))
+
+
+def librispeech_negatives(
+    n_train: int = 1000, n_test: int = 300, test_speakers: int = 6, per_utterance: int = 2, seed: int = 0
+) -> pd.DataFrame:
+    """1-s windows of keyword-free Mini LibriSpeech utterances as `_unknown_` rows (``split`` train or test).
+
+    Extra negative material in the format of this module's rows (so :func:`compute_features` reads
+    them).  An utterance qualifies when its transcript contains none of the ten keywords as a word.
+    Speakers are split (``test_speakers`` held out); from each utterance at most ``per_utterance``
+    windows at random, non-overlapping positions.  Raises :class:`lib.data.DataMissingError` when
+    the corpus is absent.
+    """
+    man = data.manifest(LIBRI_CORPUS)
+    man = man[~man["transcript"].map(_has_keyword)].reset_index(drop=True)
+    rng = np.random.default_rng(seed)
+    speakers = sorted(man["speaker"].astype(str).unique())
+    held = set(rng.permutation(speakers)[:test_speakers])
+    rows = []
+    for split, n in (("train", n_train), ("test", n_test)):
+        part = man[man["speaker"].astype(str).isin(held) == (split == "test")]
+        part = part.iloc[rng.permutation(len(part))]
+        got = 0
+        for r in part.itertuples(index=False):
+            if got >= n:
+                break
+            n_win = int(float(r.duration_s))  # whole seconds
+            if n_win < 1:
+                continue
+            for k in sorted(rng.permutation(n_win)[: min(per_utterance, n - got)]):
+                rows.append(
+                    {
+                        "abs_path": str(r.abs_path),
+                        "start": int(k * CLIP),
+                        "corpus": LIBRI_CORPUS,
+                        "word": "librispeech",
+                        "label": "_unknown_",
+                        "speaker": f"libri:{r.speaker}",
+                        "split": split,
+                        "augment": -1,
+                    }
+                )
+                got += 1
+    data.record_corpus_use(LIBRI_CORPUS)
+    return pd.DataFrame(rows, columns=COLUMNS)
 
 
 # --------------------------------------------------------------------------

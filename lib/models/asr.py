@@ -13,15 +13,24 @@ Public pieces:
 * :func:`asr_features` — normalised log-mel features of a waveform;
 * :func:`build_model` — one of ``"cnn_lstm"``, ``"cnn_bigru"``, ``"cnn_rescnn_bigru"``;
 * :func:`train_ctc` — the training loop with SpecAugment on training batches only;
-* :func:`greedy_decode`, :func:`transcribe`, :func:`evaluate` — inference and CER/WER.
+* :func:`greedy_decode`, :func:`transcribe`, :func:`evaluate` — inference and CER/WER;
+* :func:`transcribe_files` — audio files in, transcripts out, with the recogniser shipped in
+  ``book/models/music_recogniser.pt`` (:data:`DEFAULT_MODEL`) by default.
+
+A recogniser file (:func:`save_recogniser`) stores its feature settings with the weights;
+:func:`load_recogniser` attaches them to the model (``model.feature_cfg``), and :func:`transcribe`,
+:func:`utterance_log_probs` and :func:`transcribe_files` use them unless a ``cfg`` is passed.
 """
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -29,6 +38,21 @@ from torch.nn import functional as F
 from lib import features, metrics
 from lib.datasets.librispeech import CHARS, TEXT, FeatureConfig, TextTransform, asr_features  # noqa: F401 (re-exported: asr.TEXT, ...)
 from lib.models import training
+from lib.provenance import ROOT
+
+#: The recogniser shipped with the book (the music chapter's ``book`` run writes it).
+DEFAULT_MODEL = ROOT / "book" / "models" / "music_recogniser.pt"
+
+
+def resolve_model_path(path, default: Path = DEFAULT_MODEL) -> Path:
+    """``path`` as given, or ``default`` when ``None``; a relative path that does not exist from the
+    current folder is taken relative to the project root (so ``"book/models/..."`` works from any folder)."""
+    if path is None:
+        return Path(default)
+    path = Path(path)
+    if not path.is_absolute() and not path.exists() and (ROOT / path).exists():
+        return ROOT / path
+    return path
 
 
 # --------------------------------------------------------------------------
@@ -252,39 +276,84 @@ def evaluate(model: SpeechRecognizer, feats: list[np.ndarray], texts: list[str])
     return {"cer": metrics.cer(refs, hyps), "wer": metrics.wer(refs, hyps), "hypotheses": hyps, "references": refs}
 
 
-def transcribe(model: SpeechRecognizer, y: np.ndarray, sr: int = 16000, cfg: FeatureConfig = FeatureConfig()) -> str:  # noqa: B008
-    """Transcribe one waveform (resampled to ``cfg.sr`` when needed) with greedy CTC decoding."""
+def feature_config(model: SpeechRecognizer, cfg: FeatureConfig | None = None) -> FeatureConfig:
+    """The feature settings to run ``model`` with: ``cfg`` when given, else the ones stored with the model
+    (``model.feature_cfg``, set by :func:`load_recogniser`), else :class:`FeatureConfig`'s defaults with the
+    model's own number of mel bands.  A ``cfg`` whose mel bands do not match the model raises ``ValueError``."""
+    if cfg is None:
+        cfg = getattr(model, "feature_cfg", None) or FeatureConfig(n_mels=model.cfg.n_mels)
+    if cfg.n_mels != model.cfg.n_mels:
+        raise ValueError(
+            f"feature settings have n_mels={cfg.n_mels} but the model was built for n_mels={model.cfg.n_mels}: "
+            "pass the model's own settings (load_recogniser returns them) or cfg=None"
+        )
+    return cfg
+
+
+def _waveform(y, sr: int, cfg: FeatureConfig) -> np.ndarray:
+    """A waveform (resampled from ``sr`` to ``cfg.sr``) or an audio file path (decoded at ``cfg.sr``)."""
+    if isinstance(y, (str, os.PathLike)):
+        from lib import data
+
+        return data.load_audio(y, sr=cfg.sr)[0]
     y = np.asarray(y, dtype=np.float32)
     if sr != cfg.sr:
         import librosa
 
         y = librosa.resample(y, orig_sr=sr, target_sr=cfg.sr).astype(np.float32)
-    return decode_features(model, [asr_features(y, cfg)])[0]
+    return y
+
+
+def _model(model) -> SpeechRecognizer:
+    """A loaded recogniser, or one loaded (and cached) from a path; ``None``: the shipped one."""
+    return model if isinstance(model, SpeechRecognizer) else load_recogniser_cached(model)[0]
+
+
+def transcribe(model, y, sr: int = 16000, cfg: FeatureConfig | None = None) -> str:
+    """Transcribe one utterance with greedy CTC decoding.
+
+    ``model``: a :class:`SpeechRecognizer`, a recogniser file, or ``None`` for the shipped one
+    (:data:`DEFAULT_MODEL`); ``y``: a waveform at ``sr`` Hz (resampled to the model's rate) or an audio
+    file path (any format :func:`lib.data.load_audio` reads; ``sr`` is then ignored).  ``cfg``: the
+    feature settings, by default the model's own (see :func:`feature_config`).
+    """
+    return greedy_decode(utterance_log_probs(model, y, sr, cfg)[None])[0]
 
 
 @torch.no_grad()
-def utterance_log_probs(
-    model: SpeechRecognizer,
-    y: np.ndarray,
-    sr: int = 16000,
-    cfg: FeatureConfig = FeatureConfig(),  # noqa: B008 (a frozen config)
-) -> np.ndarray:
-    """Per-frame CTC log-probabilities ``(frames, classes)`` of one waveform (resampled to ``cfg.sr``)."""
-    y = np.asarray(y, dtype=np.float32)
-    if sr != cfg.sr:
-        import librosa
+def utterance_log_probs(model, y, sr: int = 16000, cfg: FeatureConfig | None = None) -> np.ndarray:
+    """Per-frame CTC log-probabilities ``(frames, classes)`` of one utterance, decoded alone (no padding).
 
-        y = librosa.resample(y, orig_sr=sr, target_sr=cfg.sr).astype(np.float32)
+    ``model``, ``y``, ``sr`` and ``cfg`` as in :func:`transcribe`.
+    """
+    model = _model(model)
+    cfg = feature_config(model, cfg)
+    y = _waveform(y, sr, cfg)
     model.eval()
     x = torch.as_tensor(asr_features(y, cfg), dtype=torch.float32)[None, None]
     return model(x)[0].numpy()
 
 
+def transcribe_files(paths, model_path=None) -> pd.DataFrame:
+    """Greedy transcripts of audio files with a saved recogniser (default: the shipped one, :data:`DEFAULT_MODEL`).
+
+    Any format :func:`lib.data.load_audio` reads, any sample rate (resampled to the model's), stereo
+    mixed to mono; the feature settings stored with the model are used.  Each file is decoded on its own
+    (a zero-padded batch would change the bidirectional layers' output).  ``model_path`` may also be a
+    loaded :class:`SpeechRecognizer`.  A file that cannot be read raises an error naming it.  Returns a
+    DataFrame with ``path``, ``transcript`` and ``duration_s``.
+    """
+    model = _model(model_path)
+    cfg = feature_config(model)
+    rows = []
+    for p in [paths] if isinstance(paths, (str, os.PathLike)) else paths:
+        y = _waveform(p, cfg.sr, cfg)
+        rows.append({"path": str(p), "transcript": transcribe(model, y, cfg.sr, cfg), "duration_s": len(y) / cfg.sr})
+    return pd.DataFrame(rows, columns=["path", "transcript", "duration_s"])
+
+
 def save_recogniser(model: SpeechRecognizer, path, feature_cfg: FeatureConfig, **meta) -> None:
     """Weights (float16, to keep the file small), model and feature settings, and ``meta``, written atomically."""
-    import os
-    from pathlib import Path
-
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     state = {k: v.half() if v.is_floating_point() else v for k, v in model.state_dict().items()}
@@ -293,11 +362,15 @@ def save_recogniser(model: SpeechRecognizer, path, feature_cfg: FeatureConfig, *
     os.replace(tmp, path)
 
 
-def load_recogniser(path) -> tuple[SpeechRecognizer, FeatureConfig, dict]:
-    """The model, its feature settings and metadata from :func:`save_recogniser`; a bad file raises naming it."""
-    from pathlib import Path
+def load_recogniser(path=None) -> tuple[SpeechRecognizer, FeatureConfig, dict]:
+    """The model, its feature settings and metadata from :func:`save_recogniser`; a bad file raises naming it.
 
-    path = Path(path)
+    ``path``: default the shipped recogniser (:data:`DEFAULT_MODEL`); a relative path is also looked up
+    from the project root (:func:`resolve_model_path`).  The feature settings are attached to the model as
+    ``model.feature_cfg`` (used by :func:`transcribe` and :func:`utterance_log_probs`), the metadata as
+    ``model.meta`` (e.g. ``decoder_bonus`` and ``request_words`` for :mod:`lib.models.spoken_search`).
+    """
+    path = resolve_model_path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no recogniser here (the music chapter's book run writes it)")
     try:
@@ -307,7 +380,25 @@ def load_recogniser(path) -> tuple[SpeechRecognizer, FeatureConfig, dict]:
     except Exception as exc:  # noqa: BLE001 (any unreadable checkpoint gets the same clear message)
         raise ValueError(f"{path}: not a recogniser saved by lib.models.asr.save_recogniser ({exc})") from exc
     model.eval()
-    return model, FeatureConfig(**ckpt["features"]), ckpt["meta"]
+    cfg = FeatureConfig(**ckpt["features"])
+    model.feature_cfg, model.meta = cfg, dict(ckpt["meta"])
+    return model, cfg, ckpt["meta"]
+
+
+_LOADED: dict = {}
+
+
+def load_recogniser_cached(path=None) -> tuple[SpeechRecognizer, FeatureConfig, dict]:
+    """:func:`load_recogniser`, loaded once per process for each file (reloaded when the file changes)."""
+    path = resolve_model_path(path).resolve()
+    if not path.is_file():
+        return load_recogniser(path)  # raises, naming the file
+    st = path.stat()
+    key = (str(path), st.st_mtime_ns, st.st_size)
+    if key not in _LOADED:
+        _LOADED.clear()  # one recogniser at a time: a few MB, but no reason to keep stale ones
+        _LOADED[key] = load_recogniser(path)
+    return _LOADED[key]
 
 
 # --------------------------------------------------------------------------
@@ -455,8 +546,6 @@ def pocketsphinx_transcribe(y: np.ndarray, sr: int = 16000) -> str:
 def pocketsphinx_dictionary() -> frozenset:
     """The words of PocketSphinx's bundled US-English pronunciation dictionary (alternates folded)."""
     if "dictionary" not in _SPHINX:
-        import os
-
         import pocketsphinx
 
         with open(os.path.join(pocketsphinx.get_model_path(), "en-us", "cmudict-en-us.dict")) as fh:

@@ -95,6 +95,25 @@ def set_precision(policy: str = "float32") -> str:
     return keras.mixed_precision.global_policy().name
 
 
+def fastest_precision(bench: list[dict], model: str, max_acc_drop: float = 0.02, max_mse_rise: float = 0.10) -> str:
+    """The policy of ``benchmarks/kws_precision.py``'s table ``bench`` that trained ``model`` ("cnn", "crnn",
+    "ae") fastest while keeping its quality: test accuracy within ``max_acc_drop`` of float32 (CNN, CRNN) or
+    validation MSE within ``max_mse_rise`` of it (autoencoder); float32 when none is faster or ``model``
+    was not measured.  The chapter's ``PRECISION`` holds what this gave for the stored measurement
+    (``book/models/kws_precision_benchmark.json``)."""
+    rs = {r["policy"]: r for r in bench if r["model"] == model}
+    if "float32" not in rs:
+        return "float32"
+    base = rs["float32"]
+    keeps = {
+        p: (r["test accuracy"] >= base["test accuracy"] - max_acc_drop)
+        if "test accuracy" in r
+        else (r["val MSE"] <= base["val MSE"] * (1 + max_mse_rise))
+        for p, r in rs.items()
+    }
+    return max((p for p in rs if keeps[p]), key=lambda p: rs[p]["ratio_to_float32"])
+
+
 def gru_steps(padding: str = "valid", frames: int = kd.N_FRAMES) -> int:
     """Time steps the CRNN's GRU sees: 4 × (Conv1D kernel 20/10/5/3 → MaxPool 2) over ``frames``."""
     t = frames
@@ -416,8 +435,36 @@ def fit_svm(codes, y, C: float, gamma: float, resample: str | None = None, seed:
 # --------------------------------------------------------------------------
 # Save / load / predict
 # --------------------------------------------------------------------------
-def save(trained: Trained, folder) -> Path:
-    """Write ``model.keras`` (the classifier, or the encoder for ae_svm), ``svm.joblib`` and ``meta.json``."""
+#: The keyword spotter shipped with the book and used by default: the CRNN (``book/models/kws_crnn``).
+#: The CNN and the AE-SVM are shipped beside it (``kws_cnn``, ``kws_ae_svm``).
+DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "book" / "models" / "kws_crnn"
+
+
+def _model_dir(folder) -> Path:
+    """``folder`` (``None``: :data:`DEFAULT_MODEL`); a relative folder that does not exist from the current
+    folder is taken relative to the project root, so ``"book/models/kws_crnn"`` works from anywhere."""
+    if folder is None:
+        return DEFAULT_MODEL
+    folder = Path(folder)
+    root = DEFAULT_MODEL.parents[2]
+    if not folder.is_absolute() and not folder.exists() and (root / folder).exists():
+        return root / folder
+    return folder
+
+
+def save(trained: Trained, folder, operating_point: dict | None = None) -> Path:
+    """Write ``model.keras`` (the classifier, or the encoder for ae_svm), ``svm.joblib`` and ``meta.json``.
+
+    ``operating_point``: the decision threshold chosen for the model, stored in ``meta.json`` and applied
+    by :func:`predict_files`, e.g. ``{"threshold": t, "rule": ..., "chosen_on": ..., "false_keyword_rate_val":
+    ...}`` with ``t`` from :func:`threshold_for_rate` on validation scores (only ``threshold`` is required;
+    the firing rule is :func:`fires`).  Without it the model has none and is used by arg-max.
+    """
+    if operating_point is not None:
+        if trained.kind == "ae_svm":
+            raise ValueError("the AE-SVM's scores are SVM decision values: no operating point is defined for them")
+        if not 0.0 <= float(operating_point.get("threshold", -1.0)) <= 1.0:
+            raise ValueError(f"operating_point needs a 'threshold' in [0, 1], got {operating_point!r}")
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     trained.model.save(folder / "model.keras")
@@ -436,6 +483,8 @@ def save(trained: Trained, folder) -> Path:
         "input": "(frames, 40, 1): 20 MFCC + 20 delta rows",
         "long_clips": "cut to the loudest 1-s window (lib.features.loudest_window)",
     }
+    if operating_point is not None:
+        meta["operating_point"] = {**operating_point, "threshold": float(operating_point["threshold"])}
     (folder / "meta.json").write_text(json.dumps(meta, indent=1))
     return folder
 
@@ -445,8 +494,10 @@ def model_size_mib(folder) -> float:
     return sum(f.stat().st_size for f in Path(folder).rglob("*") if f.is_file()) / 2**20
 
 
-def load(folder) -> Trained:
-    folder = Path(folder)
+def load(folder=None) -> Trained:
+    """A model folder written by :func:`save` (default: the shipped CRNN, :data:`DEFAULT_MODEL`); its
+    ``meta.json`` (features, scaler, operating point) is in ``.info``."""
+    folder = _model_dir(folder)
     meta_file = folder / "meta.json"
     if not meta_file.is_file():
         raise FileNotFoundError(f"{folder}: not a saved keyword-spotting model (no meta.json)")
@@ -468,26 +519,62 @@ def load(folder) -> Trained:
     )
 
 
-def predict_files(model_dir, paths):
-    """Load a saved model and predict the 12-class label of each audio file.
+def operating_threshold(trained: Trained) -> float | None:
+    """The threshold of the operating point stored with a model (``meta.json``), or ``None`` when it has none."""
+    op = (trained.info or {}).get("operating_point")
+    return None if not op else float(op["threshold"])
+
+
+def predict_files(paths, model_dir=None, *, threshold="stored", raw: bool = False):
+    """Label audio files with a saved keyword spotter (default: the shipped CRNN, :data:`DEFAULT_MODEL`).
+
+    ``paths``: audio files (or one path); ``model_dir``: a folder written by :func:`save` (e.g.
+    ``"book/models/kws_cnn"``; a relative folder is also looked up from the project root) or a loaded
+    :class:`Trained`.  The old argument order ``predict_files(model_dir, paths)`` still works.
 
     Any of WAV/FLAC/Opus, any sample rate (resampled to 16 kHz), mono or stereo (averaged to
-    mono), any length: a clip shorter than 1 s is zero-padded, a longer one is cut to its
-    **loudest 1-second window** (highest energy, :func:`lib.features.loudest_window`), where a
-    keyword in a longer recording most likely is.  A file that cannot be read raises
+    mono), any length: a clip shorter than 1 s is zero-padded (with a warning naming the file and its
+    duration), a longer one is cut to its **loudest 1-second window** (highest energy,
+    :func:`lib.features.loudest_window`), where a keyword in a longer recording most likely is.  The
+    features are the ones stored with the model (``meta.json``).  A file that cannot be read raises
     :class:`lib.data.DataError` naming it.
 
-    Returns a DataFrame with columns ``path``, ``label`` and ``score`` (the winning class's
-    probability; the SVM decision value for the AE-SVM).
+    **Decision.**  ``threshold="stored"`` (default) applies the model's stored operating point
+    (``meta.json`` ``operating_point``, chosen on validation data in the book run; the shipped CNN and
+    CRNN have one, the AE-SVM has none and is labelled by the SVM): a clip whose winning class is a
+    keyword with a probability below the threshold does not fire (the rule of :func:`fires`) and is
+    labelled ``_unknown_``; ``_silence_`` and ``_unknown_`` wins stay as they are.  ``threshold=None``: the
+    arg-max class (no operating point); a number: that threshold.  A model without a stored operating
+    point is labelled by arg-max; ``out.attrs["threshold"]`` says which threshold was applied (``None``: none).
+
+    Returns a DataFrame with columns ``path``, ``label`` and ``score`` (the winning class's probability,
+    also when a keyword below the threshold became ``_unknown_``; the SVM decision value for the AE-SVM).
+    ``raw=True`` returns the score table instead: ``path`` and one column per label (probabilities; SVM
+    decision values for the AE-SVM), before any threshold.
     """
+    import os
+    import warnings
+
     import pandas as pd
+    import soundfile as sf
 
     from lib import data
 
+    if isinstance(paths, (str, os.PathLike, Trained)) and not isinstance(model_dir, (str, os.PathLike, Trained)):
+        if model_dir is not None:  # the old order: predict_files(model_dir, paths)
+            paths, model_dir = model_dir, paths
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
     trained = model_dir if isinstance(model_dir, Trained) else load(model_dir)
     paths = [str(p) for p in paths]
+    if threshold == "stored":
+        threshold = operating_threshold(trained)
+    elif threshold is not None and trained.kind == "ae_svm":
+        raise ValueError("the AE-SVM's scores are SVM decision values: pass threshold=None or 'stored'")
     if not paths:
-        return pd.DataFrame(columns=["path", "label", "score"])
+        out = pd.DataFrame(columns=["path", *kd.LABELS] if raw else ["path", "label", "score"])
+        out.attrs["threshold"] = None if raw else threshold
+        return out
     waves = []
     for p in paths:
         try:
@@ -496,12 +583,33 @@ def predict_files(model_dir, paths):
             raise
         except Exception as exc:  # anything else still names the file
             raise data.AudioError(f"{p}: cannot be used for keyword spotting ({type(exc).__name__}: {exc})") from exc
+        try:
+            seconds = sf.info(str(data.resolve_audio(p))).duration
+        except Exception:  # noqa: BLE001 (decoded above; a header soundfile cannot describe only skips the check)
+            seconds = None
+        if seconds is not None and seconds < kd.CLIP / kd.SR - 1e-3:
+            warnings.warn(
+                f"{p}: {seconds:.2f} s is shorter than the keyword spotter's 1-s window; zero-padded", stacklevel=2
+            )
     X = kd.features(np.stack(waves), trained.info.get("features") if trained.info else None)
     scores = trained.predict_proba(X)
-    idx = trained.predict(X) if trained.kind == "ae_svm" else scores.argmax(axis=1)
+    if raw:
+        out = pd.DataFrame(np.asarray(scores, dtype=float), columns=kd.LABELS)
+        out.insert(0, "path", paths)
+        out.attrs["threshold"] = None
+        return out
+    if trained.kind == "ae_svm":
+        idx = trained.predict(X)
+    elif threshold is None:
+        idx = scores.argmax(axis=1)
+    else:
+        fired, idx = fires(scores, float(threshold))
+        idx = np.where(np.isin(idx, KEYWORD_IDX) & ~fired, kd.LABELS.index("_unknown_"), idx)
     labels = [kd.LABELS[i] for i in idx]
     top = scores.max(axis=1) if scores.ndim == 2 else scores
-    return pd.DataFrame({"path": paths, "label": labels, "score": top.astype(float)})
+    out = pd.DataFrame({"path": paths, "label": labels, "score": top.astype(float)})
+    out.attrs["threshold"] = None if trained.kind == "ae_svm" else threshold
+    return out
 
 
 class MemoryPeak:

@@ -511,6 +511,18 @@ def train_xvector(
 DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "book" / "models" / "siamese_embedder.pt"
 
 
+def _model_path(path) -> Path:
+    """``path`` (``None``: :data:`DEFAULT_MODEL`); a relative path that does not exist from the current
+    folder is taken relative to the project root, so ``"book/models/siamese_embedder.pt"`` works anywhere."""
+    if path is None:
+        return DEFAULT_MODEL
+    path = Path(path)
+    root = DEFAULT_MODEL.parents[2]
+    if not path.is_absolute() and not path.exists() and (root / path).exists():
+        return root / path
+    return path
+
+
 def save(model: nn.Module, path: str | os.PathLike, feature_params: dict | None = None, **meta) -> Path:
     """Write an embedder's weights, architecture and front-end parameters to one small file.
 
@@ -536,9 +548,10 @@ def save(model: nn.Module, path: str | os.PathLike, feature_params: dict | None 
     return path
 
 
-def load(path: str | os.PathLike) -> tuple[nn.Module, dict]:
-    """Rebuild an embedder saved by :func:`save`; returns ``(model in eval mode, checkpoint dict)``."""
-    path = Path(path)
+def load(path: str | os.PathLike | None = None) -> tuple[nn.Module, dict]:
+    """Rebuild an embedder saved by :func:`save` (default: the shipped one, :data:`DEFAULT_MODEL`);
+    returns ``(model in eval mode, checkpoint dict)``."""
+    path = _model_path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such model file")
     try:
@@ -570,13 +583,17 @@ def embed_files(
 
     Each file is decoded with :func:`lib.data.load_audio` (any rate, mono mix), optionally cut to its
     loudest ``max_seconds``, padded with silence to the training clip length when shorter (as the
-    training clips were), turned into the normalised log-mel spectrogram the model was trained on and
-    embedded whole (the recurrent layer accepts any length).  A file that cannot be read raises an
-    error naming it; a missing model file raises :class:`FileNotFoundError`.
+    training clips were; a file shorter than that gets a warning naming it and its duration), turned
+    into the normalised log-mel spectrogram the model was trained on (front-end settings stored in the
+    model file) and embedded whole (the recurrent layer accepts any length).  A file that cannot be read
+    raises an error naming it; a missing model file raises :class:`FileNotFoundError`.  A relative
+    ``model_path`` that does not exist from the current folder is looked up from the project root.
     """
+    import warnings
+
     from lib import data
 
-    path = Path(model_path) if model_path is not None else DEFAULT_MODEL
+    path = _model_path(model_path)
     if model_path is None and not path.is_file():
         raise FileNotFoundError(
             f"{path}: the shipped embedder is missing; run the chapter "
@@ -585,9 +602,16 @@ def embed_files(
     model, ckpt = load(path)
     p = ckpt["feature_params"]
     min_len = max(int(round(float(ckpt["meta"].get("clip_s") or 0) * p["sr"])), p["sr"] // 10)
+    clip_s = float(ckpt["meta"].get("clip_s") or 0)
     feats = []
     for f in paths:
         y, _ = data.load_audio(f, sr=p["sr"])
+        if len(y) < min_len - p["sr"] // 1000:  # 1 ms of tolerance for rounding
+            window = f"{clip_s:g}-s training clips" if clip_s else f"{min_len / p['sr']:g}-s minimum input"
+            warnings.warn(
+                f"{f}: {len(y) / p['sr']:.2f} s is shorter than the speaker embedder's {window}; padded with silence",
+                stacklevel=2,
+            )
         if max_seconds is not None:
             y = features.loudest_window(y, int(max_seconds * p["sr"]))
         if len(y) < min_len:  # the CNN needs at least 9 frames; training clips were padded likewise
@@ -604,7 +628,7 @@ def verify(
     Returns ``(scores, decisions)``.  ``threshold`` defaults to the one stored with the model (chosen
     on validation speakers when it was trained); ``model_path`` to :data:`DEFAULT_MODEL`.
     """
-    path = Path(model_path) if model_path is not None else DEFAULT_MODEL
+    path = _model_path(model_path)
     if threshold is None:
         threshold = load(path)[1]["meta"].get("threshold")
         if threshold is None:

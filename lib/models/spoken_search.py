@@ -15,21 +15,25 @@ the same way.
   batched over thousands of phrases;
 * :class:`CatalogueDecoder` — songs ranked from a request's log-probabilities;
 * :func:`template_requests` / :func:`free_requests` — spoken-request test sets with
-  known answers, in the generator's phrasing and in wordings the generator does not use.
+  known answers, in the generator's phrasing and in wordings the generator does not use;
+* :func:`recommend_from_audio` — an audio file in, the top songs out, with the shipped recogniser and
+  the bonus and request words stored with it (the one end-to-end entry point; the paper's
+  transcribe-then-search pipeline is :func:`lib.models.song_search.transcribe_then_search`).
 """
 
 from __future__ import annotations
 
+import os
 import re
 import time
 import unicodedata
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
 
 from lib.datasets.librispeech import TEXT
+from lib.models import asr, song_search
 from lib.models.song_search import normalize_text
 
 # --------------------------------------------------------------------------
@@ -147,15 +151,24 @@ class CatalogueDecoder:
 
     Every distinct title, artist, mood and genre is a phrase.  A phrase's score is its
     :func:`phrase_log_likelihoods` value plus ``bonus`` per character of its informative
-    words (words outside ``request_words``, see :func:`request_words`; default: the templates'
-    own words): without the bonus a short phrase would
-    always beat a long one, because every extra character can only cost likelihood.
+    words (words outside ``request_words``, see :func:`request_words`): without the bonus a short
+    phrase would always beat a long one, because every extra character can only cost likelihood.
     A song scores the best of: its title, its artist, title and artist heard separately (the
     sum of their scores), the phrase "<title> by <artist>", and its mood or genre.  ``bonus`` is the one free setting;
     choose it on development requests.
+
+    **Defaults are untuned**: ``bonus`` :data:`UNTUNED_BONUS` (1.0) and ``request_words=None`` = the
+    request templates' own words only (:func:`request_words_of_templates`, 9 words).  A trained
+    recogniser stores the bonus and request words chosen for it (the shipped one: 3.0 and 105 words);
+    :meth:`for_recogniser` builds the decoder with them, and :func:`recommend_from_audio` does so itself.
     """
 
-    def __init__(self, catalogue: pd.DataFrame, bonus: float = 1.0, tags=("mood", "genre"), request_words=None):
+    #: the bonus when none is given: a starting point for tuning, not a tuned value
+    UNTUNED_BONUS = 1.0
+
+    def __init__(
+        self, catalogue: pd.DataFrame, bonus: float = UNTUNED_BONUS, tags=("mood", "genre"), request_words=None
+    ):
         self.catalogue = catalogue.reset_index(drop=True)
         self.bonus = bonus
         self.request_words = frozenset(request_words if request_words is not None else request_words_of_templates())
@@ -186,6 +199,20 @@ class CatalogueDecoder:
         self.informative_chars = np.array(
             [sum(len(w) for w in p.split() if w not in self.request_words) for p in self.phrases], dtype=float
         )
+
+    @classmethod
+    def for_recogniser(
+        cls, catalogue: pd.DataFrame, meta: dict, source="the recogniser's metadata"
+    ) -> CatalogueDecoder:
+        """The decoder with the ``decoder_bonus`` and ``request_words`` stored with a recogniser
+        (:func:`lib.models.asr.save_recogniser`'s ``meta``); a missing one raises ``ValueError`` naming ``source``."""
+        missing = [key for key in ("decoder_bonus", "request_words") if meta.get(key) is None]
+        if missing:
+            raise ValueError(
+                f"{source}: no {' and no '.join(missing)} stored with the recogniser; pass "
+                "decoder=CatalogueDecoder(catalogue, bonus=..., request_words=...) with the settings tuned for it"
+            )
+        return cls(catalogue, bonus=float(meta["decoder_bonus"]), request_words=meta["request_words"])
 
     def phrase_scores(self, log_probs) -> np.ndarray:
         return phrase_log_likelihoods(log_probs, self.phrases) + self.bonus * self.informative_chars
@@ -294,37 +321,80 @@ def free_requests(catalogue: pd.DataFrame, n_title: int, n_artist: int, n_tag: i
 # --------------------------------------------------------------------------
 # End to end with the shipped recogniser
 # --------------------------------------------------------------------------
-DEFAULT_RECOGNISER = Path(__file__).resolve().parents[2] / "book" / "models" / "music_recogniser.pt"
-_LOADED: dict = {}
+#: The recogniser :func:`recommend_from_audio` uses by default (``book/models/music_recogniser.pt``).
+DEFAULT_RECOGNISER = asr.DEFAULT_MODEL
+_DECODERS: dict = {}  # (recogniser, its bonus and request words, data folder) -> the default catalogue's decoder
+
+
+def _recogniser(recogniser):
+    """``(model, feature settings, meta, source)`` from a path (``None``: the shipped file) or a loaded tuple."""
+    if recogniser is None or isinstance(recogniser, (str, os.PathLike)):
+        where = asr.resolve_model_path(recogniser, DEFAULT_RECOGNISER)
+        model, cfg, meta = asr.load_recogniser_cached(where)
+        return model, cfg, meta, str(where)
+    if isinstance(recogniser, asr.SpeechRecognizer):
+        return recogniser, asr.feature_config(recogniser), getattr(recogniser, "meta", {}), "the given model"
+    model, cfg, *rest = recogniser  # (model, feature_config) or (model, feature_config, meta)
+    return model, cfg, (rest[0] if rest else getattr(model, "meta", {})), "the given recogniser"
+
+
+def catalogue_decoder(recogniser=None) -> CatalogueDecoder:
+    """The decoder :func:`recommend_from_audio` uses by default: the merged song catalogue of the data setting
+    (:func:`song_search.load_catalogue`) with the bonus and request words stored with ``recogniser`` (default:
+    the shipped one; see :meth:`CatalogueDecoder.for_recogniser`).  Built once per process for each
+    recogniser file and data setting."""
+    from lib import data
+
+    _, _, meta, source = _recogniser(recogniser)
+    key = (source, meta.get("decoder_bonus"), tuple(meta.get("request_words") or ()), str(data.data_dir()))
+    if key not in _DECODERS:
+        _DECODERS.clear()
+        _DECODERS[key] = CatalogueDecoder.for_recogniser(song_search.load_catalogue(), meta, source)
+    return _DECODERS[key]
 
 
 def recommend_from_audio(
-    path, k: int = 5, *, catalogue: pd.DataFrame | None = None, recogniser=None, decoder: CatalogueDecoder | None = None
+    path,
+    k: int = 5,
+    *,
+    catalogue: pd.DataFrame | None = None,
+    recogniser=None,
+    decoder: CatalogueDecoder | None = None,
 ) -> dict:
     """Songs for a spoken request, decoded against the catalogue (no transcript in between).
 
-    ``path``: any audio file :func:`lib.data.load_audio` reads; ``recogniser``: a path saved by
-    :func:`lib.models.asr.save_recogniser` (default: the book's shipped model) or a loaded
-    ``(model, feature_config)``; ``decoder``: a :class:`CatalogueDecoder` (default: one over
-    ``catalogue``, itself defaulting to the merged song catalogue, with the bonus stored in the
-    shipped model's metadata).  Returns ``{"songs" (top k: song_id, artist, title, genre, mood, score),
-    "greedy_transcript", "asr_s", "search_s"}``.
+    ``path``: any audio file :func:`lib.data.load_audio` reads (any rate, resampled to the recogniser's);
+    ``recogniser``: a file saved by :func:`lib.models.asr.save_recogniser` (default: the book's shipped
+    model, :data:`DEFAULT_RECOGNISER`; a relative path also works from the project root), a loaded
+    :class:`~lib.models.asr.SpeechRecognizer`, or ``(model, feature_config[, meta])``.  The decoder uses the
+    bonus and request words stored with the recogniser (:meth:`CatalogueDecoder.for_recogniser`) over
+    ``catalogue`` (default: the merged song catalogue of the data setting, :func:`song_search.load_catalogue`);
+    or pass your own ``decoder`` (then not ``catalogue``: the decoder holds its catalogue, and passing both
+    raises ``ValueError``).
+
+    The recogniser and the default catalogue's decoder (:func:`catalogue_decoder`) are loaded once per
+    process (keyed by the model file and the data setting); ``load_s`` is the loading this call did (0 when
+    cached) and ``total_s`` the whole call, loading and audio decoding included.
+
+    Returns ``{"songs"`` (top k: song_id, artist, title, genre, mood, score), ``"transcript"`` (the greedy
+    transcript, for information: the ranking does not use it), ``"greedy_transcript"`` (the same),
+    ``"asr_s", "search_s", "load_s", "total_s"}``.
     """
     from lib import data
-    from lib.models import asr, song_search
 
-    if recogniser is None or isinstance(recogniser, (str, Path)):
-        where = Path(recogniser or DEFAULT_RECOGNISER)
-        if where not in _LOADED:
-            _LOADED[where] = asr.load_recogniser(where)
-        model, cfg, meta = _LOADED[where]
-    else:
-        (model, cfg), meta = recogniser, {}
-    if decoder is None:
-        catalogue = song_search.load_catalogue() if catalogue is None else catalogue
-        decoder = CatalogueDecoder(
-            catalogue, bonus=float(meta.get("decoder_bonus", 1.0)), request_words=meta.get("request_words")
+    t_start = time.perf_counter()
+    if decoder is not None and catalogue is not None:
+        raise ValueError(
+            "pass either decoder= (which holds its catalogue) or catalogue=, not both: "
+            "a decoder over another catalogue would silently ignore it"
         )
+    model, cfg, meta, source = _recogniser(recogniser)
+    if decoder is None:
+        if catalogue is None:
+            decoder = catalogue_decoder(recogniser)
+        else:
+            decoder = CatalogueDecoder.for_recogniser(catalogue, meta, source)
+    t_loaded = time.perf_counter()
     y, sr = data.load_audio(path, sr=cfg.sr)
     t0 = time.perf_counter()
     log_probs = asr.utterance_log_probs(model, y, sr, cfg)
@@ -333,9 +403,13 @@ def recommend_from_audio(
     t2 = time.perf_counter()
     songs = decoder.catalogue.iloc[ids][["song_id", "artist", "title", "genre", "mood"]].copy()
     songs["score"] = scores
+    transcript = asr.greedy_decode(log_probs[None])[0]
     return {
         "songs": songs.reset_index(drop=True),
-        "greedy_transcript": asr.greedy_decode(log_probs[None])[0],
+        "transcript": transcript,
+        "greedy_transcript": transcript,
         "asr_s": t1 - t0,
         "search_s": t2 - t1,
+        "load_s": t_loaded - t_start,
+        "total_s": time.perf_counter() - t_start,
     }

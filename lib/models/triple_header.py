@@ -694,6 +694,18 @@ def toy_data(n: int = 1000, proportions=(1, 1, 4), length: int = 20, seed: int =
 DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "book" / "models" / "events_detector.pt"
 
 
+def _model_path(path) -> Path:
+    """``path`` (``None``: :data:`DEFAULT_MODEL`); a relative path that does not exist from the current
+    folder is taken relative to the project root, so ``"book/models/events_detector.pt"`` works anywhere."""
+    if path is None:
+        return DEFAULT_MODEL
+    path = Path(path)
+    root = DEFAULT_MODEL.parents[2]
+    if not path.is_absolute() and not path.exists() and (root / path).exists():
+        return root / path
+    return path
+
+
 def save_detector(model: Detector, path, *, arch: str, n_mels: int, mean, std, crop_s: float, **meta) -> Path:
     """Write a detector, its network kind and its input normalisation (training mean/std per mel band)."""
     path = Path(path)
@@ -717,7 +729,7 @@ def save_detector(model: Detector, path, *, arch: str, n_mels: int, mean, std, c
 
 def load_detector(path=None) -> tuple[Detector, dict]:
     """Rebuild a detector saved by :func:`save_detector` (default: the shipped one); ``(model in eval mode, checkpoint)``."""
-    path = Path(path) if path is not None else DEFAULT_MODEL
+    path = _model_path(path)
     if not path.is_file():
         hint = (
             " (run chapters/03_triple_header_events.py with --profile book to write it)"
@@ -750,15 +762,32 @@ def score_files(paths, model_path=None) -> pd.DataFrame:
 
     Each file is decoded at 8 kHz (any format :func:`lib.data.load_audio` reads), cut to its loudest
     ``crop_s`` seconds (the training input), turned into 64 log-mel energies over 0–3.5 kHz and
-    normalised with the training statistics stored in the model file.  A probability above the model's
-    ``meta["thresholds"]`` (the validation equal-error-rate threshold of each event) counts as a detection.
+    normalised with the training statistics stored in the model file.  A file shorter than ``crop_s`` is
+    zero-padded, with a warning naming it and its duration.  A probability at or above the model's
+    ``meta["thresholds"]`` (the validation equal-error-rate threshold of each event, also in
+    ``out.attrs["thresholds"]``) counts as a detection.  ``model_path``: default the shipped detector
+    (:data:`DEFAULT_MODEL`); a relative path is also looked up from the project root.
     """
+    import warnings
+
+    import soundfile as sf
+
+    from lib import data
     from lib.datasets import events as ev
 
+    paths = [paths] if isinstance(paths, (str, Path)) else list(paths)
     model, ckpt = load_detector(model_path)
     X = ev.logmel_files(paths, ckpt["crop_s"], n_mels=ckpt["n_mels"], n_jobs=1)
+    for p in paths:  # every file decoded above; now only its length is read
+        seconds = sf.info(str(data.resolve_audio(p))).duration
+        if seconds < ckpt["crop_s"] - 1e-3:
+            warnings.warn(
+                f"{p}: {seconds:.2f} s is shorter than the event detector's {ckpt['crop_s']:g}-s window; zero-padded",
+                stacklevel=2,
+            )
     X = ((X - ckpt["mean"].numpy()) / (ckpt["std"].numpy() + 1e-6)).astype(np.float32)
     probs = detect(model, X)
     out = pd.DataFrame(probs, columns=list(ev.EVENTS))
     out.insert(0, "file", [Path(p).name for p in paths])
+    out.attrs["thresholds"] = dict(zip(ev.EVENTS, ckpt["meta"].get("thresholds") or []))
     return out

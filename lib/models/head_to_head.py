@@ -1,9 +1,14 @@
-"""One fixed small model, nine ways to fight class imbalance (the head-to-head chapter).
+"""The head-to-head experiment (chapter 06): one fixed small model, nine ways to fight class imbalance.
 
-The model is a two-layer MLP on pooled features; only the *method* changes.  The methods are
-the entries of :data:`BALANCING` (name -> :class:`Method`: a description, a resampler with
-imbalanced-learn's ``fit_resample`` interface and/or a loss); :data:`METHODS` lists their names in
-order.  Adding a method is adding one entry.
+The model is a two-layer MLP on pooled features (:class:`PooledNet`; :class:`ClusterNet` for the
+triple header); only the *method* changes.  The methods are the entries of :data:`BALANCING`
+(name -> :class:`Method`: a description, a resampler with imbalanced-learn's ``fit_resample``
+interface and/or a loss); :data:`METHODS` lists their names in order.  Adding a method is adding
+one entry.  :func:`resample` and :func:`fit_predict` train one method, :func:`run_block` runs every
+method on one fold of one task (:mod:`lib.datasets.head_to_head`), :func:`pooled_outputs` and
+:func:`block_scores` score the sweep.  The samplers the methods use live in :mod:`lib.balancing`,
+the paired effect in :func:`lib.metrics.paired_effect`, the critical-difference diagram in
+:func:`lib.page.cd_diagram`.
 """
 
 from __future__ import annotations
@@ -67,65 +72,7 @@ def _loader(X, Y, batch_size, seed, shuffle=True):
     )
 
 
-# SMOTEENN variants (imbalanced-learn).  "chapter01" is the keyword chapter's call, SMOTEENN with its
-# defaults: edited nearest neighbours (ENN, kind_sel="all") removes every sample of every class whose
-# three nearest neighbours are not all of its own class.  Where classes overlap, as on pooled features,
-# that deletes most real samples of the common classes.  Two imbalanced-learn settings were measured
-# as alternatives: "enn_mode" (Wilson's rule: keep a sample when most of its neighbours share its class)
-# and "enn_grown" (edit only the classes SMOTE grew).  "enn_synthetic", the one the sweep uses, edits
-# only the samples SMOTE made, with SMOTEENN's rule: a synthetic sample is dropped when any of its three
-# nearest neighbours (among real and synthetic samples) belongs to another class.  Real data are never
-# deleted.
-SMOTEENN_CONFIGS = {
-    "chapter01": {"kind_sel": "all"},
-    "enn_mode": {"kind_sel": "mode"},
-    "enn_grown": {"kind_sel": "all", "grown_only": True},
-    "enn_synthetic": {"synthetic_only": True},
-}
-SMOTEENN_DEFAULT = "enn_synthetic"
-
-
-class SyntheticENN:
-    """SMOTE, then ENN's kind_sel="all" rule applied to the synthetic samples only (``fit_resample``)."""
-
-    def __init__(self, smote, n_neighbors: int = 3):
-        self.smote, self.n_neighbors = smote, n_neighbors
-
-    def fit_resample(self, X, y):
-        from sklearn.neighbors import NearestNeighbors
-
-        Xs, ys = self.smote.fit_resample(X, y)  # imbalanced-learn appends the synthetic samples
-        synthetic = np.arange(len(X), len(Xs))
-        if not len(synthetic):
-            return Xs, ys
-        nn = NearestNeighbors(n_neighbors=self.n_neighbors + 1).fit(Xs)
-        neighbours = nn.kneighbors(Xs[synthetic], return_distance=False)[:, 1:]  # itself first
-        keep_synth = (ys[neighbours] == ys[synthetic][:, None]).all(1)
-        keep = np.r_[np.ones(len(X), bool), keep_synth]
-        return Xs[keep], ys[keep]
-
-
-def smoteenn(y, n_classes: int, seed: int, config: str = SMOTEENN_DEFAULT):
-    """SMOTE + ENN with SMOTE's k reduced to what the smallest class allows (None: nothing to do)."""
-    from imblearn.under_sampling import EditedNearestNeighbours
-
-    counts = np.bincount(y, minlength=n_classes)
-    smallest = int(counts[counts > 0].min())
-    if smallest < 2:
-        raise ValueError("SMOTE needs at least 2 samples of every class")
-    smote = balancing.SMOTE(k_neighbors=min(5, smallest - 1), random_state=seed)
-    cfg = dict(SMOTEENN_CONFIGS[config])
-    if cfg.pop("synthetic_only", False):
-        return SyntheticENN(smote)
-    grown = [int(c) for c in np.flatnonzero((counts > 0) & (counts < counts.max()))]
-    target = grown if cfg.pop("grown_only", False) else "all"
-    if not len(target):  # all classes equal: SMOTE adds nothing, so there is nothing synthetic to edit
-        return None
-    enn = EditedNearestNeighbours(sampling_strategy=target, n_neighbors=3, **cfg)
-    return balancing.SMOTEENN(smote=smote, enn=enn, random_state=seed)
-
-
-def resample(method: str, X, y, n_classes: int, seed: int, smoteenn_config: str = SMOTEENN_DEFAULT):
+def resample(method: str, X, y, n_classes: int, seed: int, smoteenn_config: str = balancing.SMOTEENN_DEFAULT):
     """Returns training features and targets (class indices, or label distributions for PDDS)."""
     entry = BALANCING.get(method)
     sampler = None if entry is None or entry.resampler is None else entry.resampler(y, n_classes, seed, smoteenn_config)
@@ -146,7 +93,7 @@ def fit_predict(
     lr: float = 1e-3,
     th_rounds: int = 2,
     patience: int | None = 10,
-    smoteenn_config: str = SMOTEENN_DEFAULT,
+    smoteenn_config: str = balancing.SMOTEENN_DEFAULT,
     return_info: bool = False,
 ):
     """Train the fixed model with ``method`` and return class probabilities on ``X_test``.
@@ -288,19 +235,6 @@ def _mixup(y, n_classes, seed):
     return loss
 
 
-class HardLabelPDDS:
-    """The emotion chapter's PDDS (chapters/05_pdds_emotion.py) on hard labels, as a sampler:
-    ``fit_resample(X, y)`` returns label distributions as float32."""
-
-    def __init__(self, n_classes: int, seed: int):
-        self.n_classes = n_classes
-        self.pdds = balancing.PDDS(p=0.8, sigma=1.0, clear_target="min_other", random_state=seed)
-
-    def fit_resample(self, X, y):
-        Xr, Yr = self.pdds.fit_resample(X, y, self.n_classes)
-        return Xr, Yr.astype(np.float32)
-
-
 #: Every method of the head-to-head chapter, in the chapter's order.  A new method is one entry here
 #: (its helper, if new, goes to :mod:`lib.balancing`).
 BALANCING: dict[str, Method] = {
@@ -313,13 +247,13 @@ BALANCING: dict[str, Method] = {
     "smoteenn": Method(
         "SMOTE + edited nearest neighbours (imbalanced-learn); configuration: see SMOTEENN_CONFIGS "
         "(the keyword chapter's default one deletes most of the data)",
-        resampler=smoteenn,
+        resampler=balancing.smoteenn,
     ),
     "mixup": Method("in-batch mixup, Beta(0.4, 0.4) (Zhang et al., 2018)", loss=_mixup),
     "pdds": Method(
         "PDDS resampler of lib.balancing on hard labels, the emotion chapter's setting "
         "(p = 0.8, sigma = 1, clear classes: the scarcest raised to the next-smallest)",
-        resampler=lambda y, n_classes, seed, config: HardLabelPDDS(n_classes, seed),
+        resampler=lambda y, n_classes, seed, config: balancing.HardLabelPDDS(n_classes, seed),
         loss=_soft_cross_entropy,
     ),
     "triple_header": Method(
@@ -343,10 +277,10 @@ def run_block(
     epochs: int,
     methods=None,
     patience: int | None = 10,
-    smoteenn_configs=(SMOTEENN_DEFAULT,),
+    smoteenn_configs=(balancing.SMOTEENN_DEFAULT,),
     threads: int = 1,
 ) -> list[dict]:
-    """Train every method on fold ``fold`` of ``task`` (a :class:`lib.datasets.imbalance.Task`).
+    """Train every method on fold ``fold`` of ``task`` (a :class:`lib.datasets.head_to_head.Task`).
 
     The training part is subsampled to the ratio with seed ``(seed, fold)``; returns one record per
     method with its test output (predicted labels, or the rare classes' probabilities for events),
@@ -356,7 +290,7 @@ def run_block(
     import time
     import warnings
 
-    from lib.datasets import imbalance as tasks_lib
+    from lib.datasets import head_to_head as tasks_lib
 
     torch.set_num_threads(threads)
     f = task.folds[fold]
@@ -365,7 +299,7 @@ def run_block(
     pos, counts = tasks_lib.controlled_subset(y_tr_full, task.rare, ratio, cap, seed=seed * 7919 + fold)
     X_tr, y_tr = Xs["train"][pos], y_tr_full[pos]
     out = []
-    jobs = [(m, SMOTEENN_DEFAULT) for m in (methods or METHODS) if m != "smoteenn"]
+    jobs = [(m, balancing.SMOTEENN_DEFAULT) for m in (methods or METHODS) if m != "smoteenn"]
     if "smoteenn" in (methods or METHODS):
         jobs += [("smoteenn", c) for c in smoteenn_configs]
     for method, config in jobs:
@@ -397,7 +331,9 @@ def run_block(
                 "fold": fold,
                 "ratio": ratio,
                 "seed": seed,
-                "method": method if method != "smoteenn" or config == SMOTEENN_DEFAULT else f"smoteenn_{config}",
+                "method": method
+                if method != "smoteenn" or config == balancing.SMOTEENN_DEFAULT
+                else f"smoteenn_{config}",
                 "smoteenn_config": config if method == "smoteenn" else "",
                 "output": output,
                 "counts_before": [counts.get(c, 0) for c in range(len(task.classes))],
@@ -411,7 +347,7 @@ def run_block(
 
 
 # --------------------------------------------------------------------------
-# The chapter's scores, paired intervals and critical-difference diagrams
+# The chapter's scores (the paired intervals are lib.metrics.paired_effect, the diagrams lib.page.cd_diagram)
 # --------------------------------------------------------------------------
 def pooled_outputs(records, task) -> dict:
     """(ratio, seed, method) -> the test outputs of all folds, concatenated in fold order (``task.test_index``)."""
@@ -428,7 +364,7 @@ def block_scores(task, outputs: dict) -> "pd.DataFrame":  # noqa: F821, UP037 (p
     """One row per (ratio, seed, method) with the task's metric on the pooled test outputs."""
     import pandas as pd
 
-    from lib.datasets import imbalance as tasks_lib
+    from lib.datasets import head_to_head as tasks_lib
 
     y = task.y[task.test_index]
     ones = np.ones((1, len(y)))
@@ -443,117 +379,3 @@ def block_scores(task, outputs: dict) -> "pd.DataFrame":  # noqa: F821, UP037 (p
         for (r, s, m), out in outputs.items()
     ]
     return pd.DataFrame(rows)
-
-
-def paired_effect(
-    tasks: dict,
-    outputs: dict,
-    a: str,
-    b: str,
-    ratios: dict,
-    seeds,
-    n_boot: int = 1000,
-    seed: int = 0,
-    scale: float = 100.0,
-):
-    """Mean paired difference ``a − b`` of the task metrics (EER sign-flipped: positive = ``a`` better), over
-    ``tasks`` (name -> Task), their ``ratios`` and ``seeds``, with a two-way percentile bootstrap that
-    resamples seeds (training noise) and, in every task, whole speakers or recordings (test sampling)
-    together.  Returns a :class:`lib.metrics.Interval` in points (``scale``)."""
-    from lib import metrics
-    from lib.datasets import imbalance as tasks_lib
-
-    rng = np.random.default_rng(seed)
-    seeds = list(seeds)
-    omega = np.vstack([np.ones(len(seeds)), rng.multinomial(len(seeds), np.ones(len(seeds)) / len(seeds), n_boot)])
-    total = np.zeros(n_boot + 1)
-    n_items, n_groups = 0, 0
-    for name, task in tasks.items():
-        idx = task.test_index
-        y = task.y[idx]
-        _, g = np.unique(task.groups[idx], return_inverse=True)
-        n_g = g.max() + 1
-        Wg = np.vstack([np.ones(n_g), rng.multinomial(n_g, np.ones(n_g) / n_g, n_boot)])
-        W = Wg[:, g]
-        sign = 1.0 if task.higher_is_better else -1.0
-        per_ratio = []
-        for r in ratios[name]:
-            D = np.column_stack(
-                [
-                    tasks_lib.weighted_score(task, W, y, outputs[name][(r, s, a)])
-                    - tasks_lib.weighted_score(task, W, y, outputs[name][(r, s, b)])
-                    for s in seeds
-                ]
-            )
-            per_ratio.append(sign * scale * np.nansum(omega * D, 1) / omega.sum(1))
-        total += np.mean(per_ratio, 0)
-        n_items += len(y)
-        n_groups += n_g
-    total /= len(tasks)
-    est, reps = float(total[0]), total[1:][np.isfinite(total[1:])]
-    low, high = np.quantile(reps, [0.025, 0.975])
-    p = float(min(1.0, 2 * min(np.mean(reps <= 0), np.mean(reps >= 0))))
-    return metrics.Interval(
-        est,
-        float(min(low, est)),
-        float(max(high, est)),
-        n_items * len(seeds),
-        n_groups,
-        0.95,
-        f"two-way percentile bootstrap over seeds and test speakers/recordings, {n_boot} resamples",
-        p,
-    )
-
-
-def nemenyi_cliques(mean_ranks: dict, cd: float) -> list[tuple[int, int]]:
-    """Maximal runs (start, end positions in rank order) of methods whose mean ranks lie within ``cd``."""
-    r = np.sort(np.asarray(list(mean_ranks.values()), dtype=float))
-    runs = []
-    for i in range(len(r)):
-        j = int(np.searchsorted(r, r[i] + cd, side="right")) - 1
-        if j > i and not any(s <= i and j <= e for s, e in runs):
-            runs.append((i, j))
-    return runs
-
-
-def cd_diagram(ax, mean_ranks: dict, cd: float, title: str = "", colors: dict | None = None):
-    """Critical-difference diagram (Demšar 2006): methods on the mean-rank axis (1 = best, on the left),
-    a bar of length CD, and thick lines joining methods that the Nemenyi test cannot tell apart."""
-    items = sorted(mean_ranks.items(), key=lambda kv: kv[1])
-    k = len(items)
-    ax.set_xlim(-2.9, k + 3.4)  # room for the labels on both sides
-    ax.set_ylim(0, 1.08)
-    ax.axhline(0.78, color="0.2", lw=1)
-    for t in range(1, k + 1):
-        ax.plot([t, t], [0.78, 0.82], color="0.2", lw=1)
-        ax.text(t, 0.85, str(t), ha="center", va="bottom", fontsize=8)
-    ax.plot([1, 1 + cd], [0.97, 0.97], color="black", lw=2)
-    ax.text(1 + cd / 2, 0.99, f"CD = {cd:.2f}", ha="center", va="bottom", fontsize=8)
-    half = (k + 1) // 2
-    for pos, (name, r) in enumerate(items):
-        left = pos < half
-        row = pos if left else k - 1 - pos
-        y = 0.62 - 0.11 * row
-        x_text = 0.5 if left else k + 0.5
-        color = (colors or {}).get(name, "0.2")
-        ax.plot([r, r, x_text], [0.78, y, y], color=color, lw=1.2)
-        ax.text(
-            x_text + (-0.05 if left else 0.05),
-            y,
-            f"{name} ({r:.2f})",
-            ha="right" if left else "left",
-            va="center",
-            fontsize=8,
-            color="0.1",
-        )
-    for n, (s, e) in enumerate(nemenyi_cliques(mean_ranks, cd)):
-        ax.plot(
-            [items[s][1] - 0.03, items[e][1] + 0.03],
-            [0.74 - 0.035 * n] * 2,
-            color="black",
-            lw=3,
-            solid_capstyle="round",
-        )
-    ax.set_title(title, fontsize=10)
-    ax.axis("off")
-    return ax

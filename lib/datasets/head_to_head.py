@@ -61,6 +61,11 @@ class Task:
         mean, std = tr.mean(0), tr.std(0) + 1e-6
         return {k: ((self.X[fold[k]] - mean) / std).astype(np.float32) for k in ("train", "val", "test")}
 
+    def weighted_score(self, W: np.ndarray, y_true, pred) -> np.ndarray:
+        """The task's metric under item weights ``W`` ``(B, n)`` (:func:`weighted_score`; what
+        :func:`lib.metrics.paired_effect` bootstraps)."""
+        return weighted_score(self, W, y_true, pred)
+
 
 def pool(X: np.ndarray, time_axis: int) -> np.ndarray:
     """Mean and standard deviation over the time axis, concatenated."""

@@ -1,0 +1,244 @@
+"""The page: what a chapter shows its reader — the result box, claims tables, tables, figures.
+
+* the answer: :func:`result_box` (a MyST admonition with the claims and their verdicts) and
+  :func:`publish_result_box`, which glues it under the chapter's title; :func:`claims_table`,
+  :func:`format_interval` and :func:`verdict_text` for the claims section;
+* tables the book's way (:func:`show_table`) and a paragraph of Markdown (:func:`md`);
+* figures: confusion matrices, DET curves, learning curves, critical-difference diagrams.
+
+What is recorded lives in :mod:`lib.results`; how numbers are written, in :mod:`lib.formatting`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+import pandas as pd
+
+if TYPE_CHECKING:
+    from lib.results import Run
+
+
+# --------------------------------------------------------------------------
+# What the reader sees: claims, the result box, tables without plumbing
+# --------------------------------------------------------------------------
+VERDICT_MARK = {
+    "holds": "✅ holds",
+    "contradicted": "❌ contradicted",
+    "inconclusive": "➖ inconclusive",
+    "within": "within",
+    "below": "below",
+    "above": "above",
+    "not comparable": "not comparable",
+    "awaiting re-run": "⏳ awaiting re-run",
+}
+
+
+def format_interval(row: dict, digits: int = 2) -> str:
+    return (
+        f"{row['estimate']:+.{digits}f} [{row['low']:+.{digits}f}, {row['high']:+.{digits}f}]"
+        if row["kind"] == "relative"
+        else f"{row['estimate']:.{digits}f} [{row['low']:.{digits}f}, {row['high']:.{digits}f}]"
+    )
+
+
+def verdict_text(row: dict) -> str:
+    text = VERDICT_MARK.get(row["verdict"], row["verdict"])
+    if row.get("direction"):
+        text += f" ({row['direction']})"
+    return text
+
+
+def claims_table(claims: list[dict], kind: str | None = None, digits: int = 2) -> pd.DataFrame:
+    """One row per filled claim: the paper's statement, our effect with its 95 % CI, n, the verdict."""
+    rows = []
+    for c in claims:
+        if kind and c["kind"] != kind:
+            continue
+        row = {"verdict": verdict_text(c), "claim (paper)": c["statement"]}
+        if c["kind"] == "absolute":
+            row["paper"] = f"{c['paper']:g}"
+            row["ours, 95 % CI"] = format_interval(c, digits)
+        else:
+            row["effect"] = c["effect"]
+            row["ours, 95 % CI"] = format_interval(c, digits)
+        row["n"] = c.get("n_desc") or str(c.get("n", ""))
+        rows.append(row)
+    # Relative and absolute claims fill different columns: a blank, not "nan", where a column does not apply.
+    return pd.DataFrame(rows).fillna("")
+
+
+def result_box(run: Run, lead: str = "", evidence: str = "#claims-and-verdicts") -> str:
+    """MyST admonition summarising the chapter's answer (rendered under the title via ``glue``)."""
+    rel = [c for c in run.claims if c["kind"] == "relative"]
+    counts = {v: sum(c["verdict"] == v for c in rel) for v in ("holds", "contradicted", "inconclusive")}
+    lines = ["```{admonition} The answer, in short", ":class: tip", ""]
+    if lead:
+        lines += [lead, ""]
+    if rel:
+        lines += [
+            f"**{counts['holds']} of {len(rel)} claims hold, {counts['contradicted']} contradicted, "
+            f"{counts['inconclusive']} inconclusive** (95 % intervals; details [below]({evidence})).",
+            "",
+        ]
+        for c in rel:
+            lines.append(
+                f"- {verdict_text(c)} — {c['statement']} Ours: {c['effect']} = {format_interval(c)}"
+                f" (n = {c.get('n_desc') or c.get('n')})."
+            )
+    ab = [c for c in run.claims if c["kind"] == "absolute"]
+    if ab:
+        lines.append("")
+        for c in ab:
+            lines.append(
+                f"- Paper's number: {c['statement']} {c['paper']:g}; ours {format_interval(c)} — {verdict_text(c)}."
+            )
+    lines += ["```"]
+    return "\n".join(lines)
+
+
+def publish_result_box(run: Run, lead: str = "", evidence: str = "#claims-and-verdicts") -> str:
+    """Glue the result box as ``result_box`` so the chapter's first section shows it (myst-nb glue)."""
+    from IPython.display import Markdown
+    from myst_nb import glue
+
+    text = result_box(run, lead, evidence)
+    glue("result_box", Markdown(text), display=False)
+    return text
+
+
+def show_table(df: pd.DataFrame, digits: int | None = None):
+    """Display a table the book's way: Markdown, no index column, full notes, readable headers."""
+    from IPython.display import Markdown, display
+
+    if digits is not None:
+        df = df.round(digits)
+    display(Markdown(df.to_markdown(index=False)))
+
+
+def md(text: str) -> None:
+    """Display ``text`` as Markdown (a paragraph of prose computed from the results)."""
+    from IPython.display import Markdown, display
+
+    display(Markdown(text))
+
+
+# --------------------------------------------------------------------------
+# Figures
+# --------------------------------------------------------------------------
+def plot_confusion(cm: np.ndarray, labels, ax=None, normalize: bool = True, title: str = ""):
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(0.55 * len(labels) + 2, 0.5 * len(labels) + 1.5))
+    data = cm / np.maximum(cm.sum(axis=1, keepdims=True), 1) if normalize else cm
+    sns.heatmap(
+        data,
+        annot=cm,
+        fmt="d",
+        cmap="Blues",
+        xticklabels=labels,
+        yticklabels=labels,
+        cbar=False,
+        ax=ax,
+        annot_kws={"size": 7},
+    )
+    ax.set_xlabel("predicted")
+    ax.set_ylabel("true")
+    ax.set_title(title)
+    return ax
+
+
+def plot_det(curves: dict, ax=None, title: str = ""):
+    """DET curves on normal-deviate axes; ``curves`` maps a label to ``(fpr, fnr)``."""
+    import matplotlib.pyplot as plt
+    from scipy.stats import norm
+
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4.5, 4.5))
+    ticks = np.array([0.001, 0.01, 0.05, 0.1, 0.2, 0.4, 0.6, 0.8])
+    for label, (fpr, fnr) in curves.items():
+        fpr = np.clip(np.asarray(fpr), 1e-4, 1 - 1e-4)
+        fnr = np.clip(np.asarray(fnr), 1e-4, 1 - 1e-4)
+        ax.plot(norm.ppf(fpr), norm.ppf(fnr), label=label)
+    ax.plot(norm.ppf([1e-3, 0.99]), norm.ppf([1e-3, 0.99]), color="grey", lw=0.5, ls=":")
+    ax.set_xticks(norm.ppf(ticks), [f"{t:g}" for t in ticks * 100])
+    ax.set_yticks(norm.ppf(ticks), [f"{t:g}" for t in ticks * 100])
+    ax.set_xlim(norm.ppf(0.001), norm.ppf(0.9))
+    ax.set_ylim(norm.ppf(0.001), norm.ppf(0.9))
+    ax.set_xlabel("false alarm rate (%)")
+    ax.set_ylabel("miss rate (%)")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return ax
+
+
+def plot_learning_curves(history: pd.DataFrame, x: str = "epoch", metrics=None, hue: str | None = None, axes=None):
+    """One panel per metric column of ``history`` (long format if ``hue`` names a column)."""
+    import matplotlib.pyplot as plt
+    import seaborn as sns
+
+    metrics = metrics or [c for c in history.columns if c not in {x, hue, "seed"}]
+    if axes is None:
+        _, axes = plt.subplots(1, len(metrics), figsize=(3.6 * len(metrics), 3), squeeze=False)
+        axes = axes[0]
+    for ax, m in zip(axes, metrics):
+        sns.lineplot(data=history, x=x, y=m, hue=hue, ax=ax, errorbar="sd")
+        ax.set_title(m)
+    return axes
+
+
+def nemenyi_cliques(mean_ranks: dict, cd: float) -> list[tuple[int, int]]:
+    """Maximal runs (start, end positions in rank order) of methods whose mean ranks lie within ``cd``."""
+    r = np.sort(np.asarray(list(mean_ranks.values()), dtype=float))
+    runs = []
+    for i in range(len(r)):
+        j = int(np.searchsorted(r, r[i] + cd, side="right")) - 1
+        if j > i and not any(s <= i and j <= e for s, e in runs):
+            runs.append((i, j))
+    return runs
+
+
+def cd_diagram(ax, mean_ranks: dict, cd: float, title: str = "", colors: dict | None = None):
+    """Critical-difference diagram (Demšar 2006): methods on the mean-rank axis (1 = best, on the left),
+    a bar of length CD, and thick lines joining methods that the Nemenyi test cannot tell apart."""
+    items = sorted(mean_ranks.items(), key=lambda kv: kv[1])
+    k = len(items)
+    ax.set_xlim(-2.9, k + 3.4)  # room for the labels on both sides
+    ax.set_ylim(0, 1.08)
+    ax.axhline(0.78, color="0.2", lw=1)
+    for t in range(1, k + 1):
+        ax.plot([t, t], [0.78, 0.82], color="0.2", lw=1)
+        ax.text(t, 0.85, str(t), ha="center", va="bottom", fontsize=8)
+    ax.plot([1, 1 + cd], [0.97, 0.97], color="black", lw=2)
+    ax.text(1 + cd / 2, 0.99, f"CD = {cd:.2f}", ha="center", va="bottom", fontsize=8)
+    half = (k + 1) // 2
+    for pos, (name, r) in enumerate(items):
+        left = pos < half
+        row = pos if left else k - 1 - pos
+        y = 0.62 - 0.11 * row
+        x_text = 0.5 if left else k + 0.5
+        color = (colors or {}).get(name, "0.2")
+        ax.plot([r, r, x_text], [0.78, y, y], color=color, lw=1.2)
+        ax.text(
+            x_text + (-0.05 if left else 0.05),
+            y,
+            f"{name} ({r:.2f})",
+            ha="right" if left else "left",
+            va="center",
+            fontsize=8,
+            color="0.1",
+        )
+    for n, (s, e) in enumerate(nemenyi_cliques(mean_ranks, cd)):
+        ax.plot(
+            [items[s][1] - 0.03, items[e][1] + 0.03],
+            [0.74 - 0.035 * n] * 2,
+            color="black",
+            lw=3,
+            solid_capstyle="round",
+        )
+    ax.set_title(title, fontsize=10)
+    ax.axis("off")
+    return ax
