@@ -1175,7 +1175,7 @@ else:
 #
 # **The same claim in chapter 06.**  The head-to-head chapter also pits the triple-header loss
 # against class weights on these events and finds it *better* by about one EER point
-# ({doc}`chapter 06 </book/executed/book/06_imbalance_head_to_head>`), while the CNN comparison here
+# ({doc}`chapter 06 <06_imbalance_head_to_head>`), while the CNN comparison here
 # finds Proposed2 *worse*.  The protocols differ: chapter 06 uses a small network over time-pooled
 # log-mel statistics, two clustering rounds, a soft-max output and training sets cut to 5, 20 and
 # 50 to 1; this chapter follows the paper (a CNN on log-mel frames, three rounds, class-weighted

@@ -615,7 +615,7 @@ display(Markdown(
 # **Where a paper's own chapter tests the same claim, its verdict counts.**  These rows test each
 # remedy on one shared protocol (pooled features, small networks, controlled imbalance ratios), which
 # is not the paper's.  Where they disagree with the paper's own chapter — the triple-header loss
-# beats class weights here but not in the {doc}`events chapter </book/executed/book/03_triple_header_events>`
+# beats class weights here but not in the {doc}`events chapter <03_triple_header_events>`
 # (a CNN on log-mel frames with the paper's detectors and ratio) — the paper's chapter gives the
 # claim's verdict and the row below is shown on the {doc}`scoreboard </book/scoreboard>` as a
 # robustness row, with what differs.

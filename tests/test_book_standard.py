@@ -323,3 +323,11 @@ def test_every_chapter_names_the_projects_kernel():
         spec = jupytext.read(chapter, fmt="py:percent").metadata.get("kernelspec", {})
         assert spec.get("name") == "audio-repro", f"{chapter.name}: kernel {spec.get('name')!r}"
         assert spec.get("display_name") == "Python (audio-repro book)", chapter.name
+
+
+def test_chapter_links_to_chapters_are_relative():
+    """A chapter renders in the smoke and the book builds: a link to another chapter names it relatively
+    (``{doc}`text <03_triple_header_events>```), never one profile's folder."""
+    for chapter in sorted((ROOT / "chapters").glob("[0-9][0-9]_*.py")):
+        text = chapter.read_text()
+        assert not re.search(r"\{doc\}`[^`]*</?book/executed/", text), chapter.name
