@@ -67,6 +67,19 @@ def robustness_links(table: pd.DataFrame) -> dict[str, dict]:
     return links
 
 
+def not_tested(claims_dir: Path | None = None) -> dict[str, list[dict]]:
+    """Chapter → the paper's items it cannot test, each with the reason (``not_tested:`` in its claims file)."""
+    import yaml
+
+    folder = claims_dir or C.CATALOGUE
+    out = {}
+    for path in sorted(Path(folder).glob("*.yml")):
+        items = yaml.safe_load(path.read_text()).get("not_tested") or []
+        if items:
+            out[path.stem] = items
+    return out
+
+
 def _robustness(row) -> list[dict]:
     value = row.get("robustness")
     return value if isinstance(value, list) else []  # a claim without the field is NaN in the table
@@ -182,6 +195,15 @@ def write(
                 }
             )
             text += ["Absolute numbers:", "", t.to_markdown(index=False), ""]
+        untested = not_tested().get(chapter, [])
+        if untested:
+            t = pd.DataFrame(
+                {
+                    "the paper's item": [u["statement"] for u in untested],
+                    "why it is not tested here": [u["reason"] for u in untested],
+                }
+            )
+            text += ["Not testable here:", "", t.to_markdown(index=False), ""]
     text += [
         "## How this page is made",
         "",

@@ -137,3 +137,20 @@ def test_a_claim_tested_in_two_chapters_gets_one_verdict_and_a_robustness_row(tm
     summary = scoreboard.paper_summary(table, "book")
     assert summary["claims"].tolist() == ["1 contradicted", "none written down"]  # 98's row is a robustness row
     claims._load.cache_clear()
+
+
+def test_the_scoreboard_lists_what_a_chapter_cannot_test_with_its_reason(tmp_path):
+    import yaml
+
+    from lib import scoreboard
+
+    folder = tmp_path / "claims"
+    folder.mkdir()
+    doc = {
+        "paper": "P9",
+        "title": "Paper nine",
+        "claims": [],
+        "not_tested": [{"id": "x", "statement": "Model X gains 3 points.", "reason": "X is named only by citation"}],
+    }
+    (folder / "97_main.yml").write_text(yaml.safe_dump(doc))
+    assert scoreboard.not_tested(folder) == {"97_main": doc["not_tested"]}
