@@ -331,3 +331,46 @@ def test_chapter_links_to_chapters_are_relative():
     for chapter in sorted((ROOT / "chapters").glob("[0-9][0-9]_*.py")):
         text = chapter.read_text()
         assert not re.search(r"\{doc\}`[^`]*</?book/executed/", text), chapter.name
+
+
+NAN = re.compile(r"(?<![\w.])(nan|NaN)(?![\w])")
+# Chapters whose committed notebook still shows a raw nan and awaits its re-run; this list only shrinks.
+KNOWN_NAN = {"01_keyword_spotting", "04_voice_music_search"}
+
+
+def nan_outputs(nb) -> list[str]:
+    """Cells whose stored text, Markdown or HTML output shows a raw ``nan`` (a reader cannot read it)."""
+    found = []
+    for i, cell in enumerate(nb.cells):
+        for out in cell.get("outputs", []):
+            if out.get("output_type") == "stream":
+                texts = [out.get("text", "")]
+            else:
+                data = out.get("data") or {}
+                texts = [data[k] for k in ("text/plain", "text/markdown", "text/html") if k in data]
+            for text in texts:
+                text = text if isinstance(text, str) else "".join(text)
+                if NAN.search(text):
+                    found.append(f"cell {i}: {NAN.search(text).group(0)!r} in its output")
+    return found
+
+
+@pytest.mark.parametrize("stem", sorted(p.stem for p in BOOK.glob("*.ipynb")))
+def test_no_raw_nan_in_a_rendered_table_or_text(stem):
+    found = nan_outputs(nbformat.read(BOOK / f"{stem}.ipynb", as_version=4))
+    if stem in KNOWN_NAN:
+        assert found, f"{stem} shows no nan any more: remove it from KNOWN_NAN"
+    else:
+        assert found == []
+
+
+def test_the_nan_checker_catches_text_markdown_and_html():
+    for mime in ("text/plain", "text/markdown", "text/html"):
+        cell = nbformat.v4.new_code_cell(
+            "x", outputs=[nbformat.v4.new_output("display_data", data={mime: "| a | nan |"})]
+        )
+        assert nan_outputs(_nb(cell))
+    clean = nbformat.v4.new_code_cell(
+        "x", outputs=[nbformat.v4.new_output("stream", name="stdout", text="nano, finance")]
+    )
+    assert nan_outputs(_nb(clean)) == []
