@@ -57,7 +57,7 @@ from lib.models import kws
 
 SIZES = {
     # fraction: share of the training clips on disk; caps are epoch caps (early stopping decides)
-    "smoke": dict(n_seeds=1, fraction=0.04, eval_per_class=10, cnn_cap=2, crnn_cap=2, ae_cap=2, ae_patience=1,
+    "smoke": dict(n_seeds=2, fraction=0.03, eval_per_class=8, cnn_cap=2, crnn_cap=2, ae_cap=2, ae_patience=1,
                   svm_subset=300, sweep=[0.5], sweep_models=["crnn"], libri_train=40, libri_test=20,
                   ablation_models=["crnn"], ship_models=False),
     "book": dict(n_seeds=3, fraction=1.0, eval_per_class=None, cnn_cap=40, crnn_cap=40, ae_cap=30, ae_patience=2,

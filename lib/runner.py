@@ -30,7 +30,13 @@ import sys
 import time
 from pathlib import Path
 
-from lib.provenance import RUN_ENV, portable_paths, run_key  # noqa: F401 (runner.run_key, runner.portable_paths)
+from lib.provenance import (  # noqa: F401 (runner.run_key, runner.portable_paths)
+    RUN_ENV,
+    chapter_code_hash,
+    lib_hash,
+    portable_paths,
+    run_key,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = ROOT / "chapters"
@@ -347,6 +353,15 @@ def rekey(
         b, a = Path(before) / f"{chapter.stem}.json", Path(after) / f"{chapter.stem}.json"
         if not (b.exists() and a.exists()):
             print(f"[keep] {chapter.name}: no smoke results before/after ({b}, {a})")
+            continue
+        # The evidence must come from the code as it is now: the "after" smoke run's key is today's.
+        after_key = json.loads(a.read_text()).get("run_key") or {}
+        after_modules = json.loads(a.read_text()).get("provenance", {}).get("code", {}).get("lib_modules") or modules
+        if after_key and (
+            after_key.get("chapter_sha256") != chapter_code_hash(chapter, "smoke")
+            or after_key.get("lib_sha256") != lib_hash(after_modules)
+        ):
+            print(f"[keep] {chapter.name}: the 'after' smoke results were computed with other code; re-run smoke first")
             continue
         mb, ma = comparable_metrics(json.loads(b.read_text())), comparable_metrics(json.loads(a.read_text()))
         moved = {

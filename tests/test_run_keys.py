@@ -185,3 +185,12 @@ def test_rekey_tolerates_named_unrepeatable_metrics_only_with_a_reason(tmp_path,
 def test_rekey_tolerance_does_not_excuse_other_metrics(tmp_path, monkeypatch):
     res, key = _fake_project(tmp_path, monkeypatch, {"acc": {"0": 0.5}}, {"acc": {"0": 0.6}})
     assert runner.rekey("book", tmp_path / "before", tmp_path / "after", tolerate=("sphinx",), why="x") == []
+
+
+def test_rekey_refuses_evidence_computed_with_other_code(tmp_path, monkeypatch):
+    res, key = _fake_project(tmp_path, monkeypatch, {"acc": {"0": 0.5}}, {"acc": {"0": 0.5}})
+    after = tmp_path / "after" / "99_probe.json"
+    content = json.loads(after.read_text())
+    content["run_key"] = {"chapter_sha256": "0" * 16, "lib_sha256": key["lib_sha256"]}  # an older chapter
+    after.write_text(json.dumps(content))
+    assert runner.rekey("book", tmp_path / "before", tmp_path / "after", chapter_code=True) == []
