@@ -33,6 +33,23 @@ def classification_summary(y_true, y_pred, labels: Sequence) -> dict:
     }
 
 
+def macro_scores(y_true, y_pred, n_classes: int) -> dict:
+    """Macro precision, recall and F1 over the classes ``0 .. n_classes-1``, from one confusion count.
+
+    The same numbers as :func:`classification_summary` (scikit-learn, ``zero_division=0``: a class never
+    predicted has precision 0, a class absent from ``y_true`` recall 0; macro F1 is the mean of the
+    per-class F1), about fifty times faster, for bootstrapping them.
+    """
+    y_true, y_pred = np.asarray(y_true, dtype=np.int64), np.asarray(y_pred, dtype=np.int64)
+    cm = np.bincount(y_true * n_classes + y_pred, minlength=n_classes * n_classes).reshape(n_classes, n_classes)
+    tp = np.diag(cm).astype(float)
+    predicted, actual = cm.sum(axis=0), cm.sum(axis=1)
+    p = np.divide(tp, predicted, out=np.zeros(n_classes), where=predicted > 0)
+    r = np.divide(tp, actual, out=np.zeros(n_classes), where=actual > 0)
+    f = np.divide(2 * p * r, p + r, out=np.zeros(n_classes), where=(p + r) > 0)
+    return {"precision_macro": float(p.mean()), "recall_macro": float(r.mean()), "f1_macro": float(f.mean())}
+
+
 def confusion(y_true, y_pred, labels: Sequence, normalize: str | None = None) -> np.ndarray:
     return skm.confusion_matrix(y_true, y_pred, labels=labels, normalize=normalize)
 

@@ -459,3 +459,32 @@ def test_chapter_precision_is_the_stored_benchmark_s_choice():
     assert precision == {
         m: km.fastest_precision(bench, b) for m, b in (("cnn", "cnn"), ("crnn", "crnn"), ("ae_svm", "ae"))
     }
+
+
+def test_unknown_left_out_is_what_the_cap_dropped():
+    df = _recipe_frame()
+    capped = kd.stratified_unknown(df, total=30, seed=0)
+    copy = capped[capped["label"] == "_unknown_"].head(2).assign(augment=5)  # an augmented copy in both
+    left = kd.unknown_left_out(pd.concat([df, copy], ignore_index=True), pd.concat([capped, copy]))
+    train_unk = df[(df["split"] == "train") & (df["label"] == "_unknown_")]
+    assert len(left) + 30 == len(train_unk) and (left["augment"] < 0).all()
+    assert not set(left["abs_path"]) & set(capped["abs_path"])  # nothing kept twice
+    assert set(left["abs_path"]) | set(capped.loc[capped["label"] == "_unknown_", "abs_path"]) >= set(
+        train_unk["abs_path"]
+    )
+    assert kd.unknown_left_out(df, df).empty
+
+
+def test_macro_scores_match_scikit_learn():
+    from lib import metrics
+
+    rng = np.random.default_rng(0)
+    for n_classes, n in ((12, 500), (4, 30)):
+        y = rng.integers(0, n_classes, n)
+        p = np.where(rng.random(n) < 0.6, y, rng.integers(0, n_classes - 1, n))  # the last class never predicted
+        want = metrics.classification_summary(y, p, labels=list(range(n_classes)))
+        got = metrics.macro_scores(y, p, n_classes)
+        for k in ("precision_macro", "recall_macro", "f1_macro"):
+            assert got[k] == pytest.approx(want[k], abs=1e-12)
+    y = np.array([0, 0, 1])  # class 2 absent from y_true and never predicted: 0 for it, as scikit-learn
+    assert metrics.macro_scores(y, np.array([0, 1, 1]), 3)["recall_macro"] == pytest.approx((1 / 2 + 1) / 3)

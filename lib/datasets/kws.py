@@ -332,6 +332,21 @@ def fraction_subset(df: pd.DataFrame, fraction: float, seed: int = 0) -> pd.Data
     return df[keep].reset_index(drop=True)
 
 
+def unknown_left_out(df_all: pd.DataFrame, df_kept: pd.DataFrame) -> pd.DataFrame:
+    """The training `_unknown_` clips of ``df_all`` that ``df_kept`` does not hold (originals only).
+
+    With ``df_all`` every clip on disk (:func:`build_split`) and ``df_kept`` the capped training set
+    (:func:`stratified_unknown`), these are the clips the cap left out: adding them to the capped set gives
+    `_unknown_` as the paper has it, every non-keyword clip.  Clips are matched by ``(abs_path, start)``;
+    augmented copies (``augment >= 0``) of ``df_all`` are never returned.
+    """
+    pick = (df_all["split"] == "train") & (df_all["label"] == "_unknown_") & (df_all["augment"] < 0)
+    kept = set(zip(df_kept["abs_path"], df_kept["start"]))
+    cand = df_all[pick]
+    out = cand[[(p, s) not in kept for p, s in zip(cand["abs_path"], cand["start"])]]
+    return out.reset_index(drop=True)
+
+
 def book_split(seed: int = 0, unknown_total: int | None = 2000, fraction: float = 1.0) -> pd.DataFrame:
     """The chapter's split: :func:`build_split`, `_unknown_` stratified by word, a fraction."""
     df = build_split(seed=seed)
