@@ -158,3 +158,35 @@ def test_emodb_folds_cover_the_real_speakers(data_available):
     assert (np.sum([f["test"] for f in folds], axis=0) == 1).all()
     for f in folds:  # one man and one woman in every held-out pair (men: 03 10 11 12 15)
         assert len({s in {"03", "10", "11", "12", "15"} for s in f["test_speakers"]}) == 2
+
+
+def test_same_sentence_pairs_are_the_same_actor_and_sentence_in_order():
+    import pandas as pd
+
+    df = pd.DataFrame(
+        {
+            "speaker": ["03", "03", "03", "08", "08", "03"],
+            "text": ["a01", "a01", "a02", "a01", "a01", "a01"],
+            "emotion": ["happiness", "anger", "anger", "happiness", "sadness", "anger"],
+        },
+        index=[10, 11, 12, 13, 14, 15],  # positions, not labels, come back
+    )
+    pairs = emotion.same_sentence_pairs(df, "happiness", "anger")
+    assert pairs[["speaker", "text", "index_a", "index_b"]].values.tolist() == [
+        ["03", "a01", 0, 1],
+        ["03", "a01", 0, 5],
+    ]
+    assert emotion.same_sentence_pairs(df, "sadness", "anger").empty  # actor 08 never read a01 in anger
+    with pytest.raises(ValueError, match="missing"):
+        emotion.same_sentence_pairs(df.drop(columns="text"), "happiness", "anger")
+
+
+def test_listening_clip_is_short_mono_16k(tmp_path):
+    wav = tmp_path / "long.wav"
+    t = np.arange(5 * 22050) / 22050
+    sf.write(wav, np.stack([np.sin(2 * np.pi * 220 * t)] * 2, axis=1) * 0.5, 22050)  # 5 s, stereo, 22.05 kHz
+    y = emotion.listening_clip(wav, 2.0)
+    assert y.dtype == np.float32 and y.shape == (32000,)
+    assert len(emotion.listening_clip(wav, 3.0)) == 48000
+    with pytest.raises(ValueError, match="at most 3"):
+        emotion.listening_clip(wav, 4.0)

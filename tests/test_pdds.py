@@ -197,3 +197,35 @@ def test_all_clear_labels_give_uniform_all_pairs_mixup_under_both_readings():
         # No real sample is removed, re-weighted or relabelled: the originals come first, unchanged.
         assert np.array_equal(Y2[: len(y)], np.eye(3, dtype=np.float32)[y])
         assert (pdds.origin_["kind"][: len(y)] == "original").all()
+
+
+def test_pdds_on_one_hot_votes_is_hard_label_pdds():
+    """EmoDB's votes are one-hot, so the emotion chapter's PDDS (on votes) and the head-to-head chapter's
+    (on hard labels) make the same training set: 'soft vs hard labels' is no difference between them."""
+    rng = np.random.default_rng(0)
+    y = np.repeat(np.arange(4), [12, 7, 9, 15])
+    X = rng.normal(size=(len(y), 5, 3)).astype(np.float32)
+    votes = np.eye(4, dtype=np.float32)[y]
+    Xa, Ya = balancing.PDDS(p=0.8, sigma=1.0, clear_target="min_other", random_state=5).fit_resample(X, votes, 4)
+    Xb, Yb = balancing.HardLabelPDDS(4, 5).fit_resample(X, y)
+    np.testing.assert_array_equal(Xa, Xb)
+    np.testing.assert_allclose(Ya, Yb)
+
+
+def test_kl_loss_and_soft_cross_entropy_differ_by_a_constant():
+    """The emotion chapter's KL loss and the head-to-head chapter's soft-label cross-entropy give the same
+    gradients: they differ by the targets' entropy, which does not depend on the model."""
+    import torch
+
+    from lib.models import cltnet
+
+    torch.manual_seed(0)
+    logits = torch.randn(6, 4, requires_grad=True)
+    target = torch.tensor(np.eye(4, dtype=np.float32)[[0, 1, 2, 3, 0, 1]])
+    target[4] = torch.tensor([0.8, 0.2, 0.0, 0.0])  # a PDDS mixture
+    kl, ce = cltnet.kl_loss(logits, target), balancing.soft_cross_entropy(logits, target)
+    entropy = -(target * torch.log(target.clamp_min(1e-12))).sum(1).mean()
+    assert torch.allclose(ce - kl, entropy, atol=1e-6)
+    (g_kl,) = torch.autograd.grad(kl, logits)
+    (g_ce,) = torch.autograd.grad(ce, logits)
+    assert torch.allclose(g_kl, g_ce, atol=1e-7)

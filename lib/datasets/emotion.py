@@ -424,3 +424,37 @@ def iemocap_manifest(
 def iemocap_votes(df: pd.DataFrame, classes: list[str] = IEMOCAP_CLASSES) -> np.ndarray:
     """The ``(n, 6)`` vote matrix of :func:`iemocap_manifest`'s table (input of :class:`lib.balancing.PDDS`)."""
     return df[[f"votes_{c}" for c in classes]].to_numpy(dtype=float)
+
+
+# --------------------------------------------------------------------------
+# Listening: the same sentence by the same actor in two emotions
+# --------------------------------------------------------------------------
+LISTENING_MAX_S = 3.0  # a player on the page holds at most this much audio (page weight)
+
+
+def same_sentence_pairs(df: pd.DataFrame, emotion_a: str, emotion_b: str) -> pd.DataFrame:
+    """Every recording of ``emotion_a`` whose actor read the same sentence in ``emotion_b`` (EmoDB: ten
+    sentences, each read by every actor in several emotions).
+
+    ``df`` has columns ``speaker``, ``text`` and ``emotion`` (:func:`emodb_table`).  Returns one row per
+    (recording a, recording b) with ``speaker``, ``text`` and ``index_a``, ``index_b`` — row *positions* in
+    ``df`` — sorted by speaker, sentence and positions, so that the first row is a deterministic choice.
+    """
+    missing = {"speaker", "text", "emotion"} - set(df.columns)
+    if missing:
+        raise ValueError(f"same_sentence_pairs needs columns speaker, text and emotion; missing {sorted(missing)}")
+    pos = df.reset_index(drop=True).assign(position=np.arange(len(df)))
+    a = pos[pos["emotion"] == emotion_a][["speaker", "text", "position"]]
+    b = pos[pos["emotion"] == emotion_b][["speaker", "text", "position"]]
+    out = a.merge(b, on=["speaker", "text"], suffixes=("_a", "_b"))
+    out = out.rename(columns={"position_a": "index_a", "position_b": "index_b"})
+    return out.sort_values(["speaker", "text", "index_a", "index_b"], kind="stable").reset_index(drop=True)
+
+
+def listening_clip(path, seconds: float = EMODB_CLIP_S, sr: int = 16000) -> np.ndarray:
+    """The first ``seconds`` (at most :data:`LISTENING_MAX_S`) of a recording, mono at ``sr``: what a page
+    player embeds (16-bit WAV at 16 kHz: 32 kB per second before base64)."""
+    if not 0 < seconds <= LISTENING_MAX_S:
+        raise ValueError(f"a listening clip lasts more than 0 and at most {LISTENING_MAX_S:g} s, got {seconds}")
+    y, _ = data.load_audio(path, sr=sr)
+    return y[: int(round(seconds * sr))].astype(np.float32)
