@@ -58,7 +58,7 @@ from lib.models import cltnet, head_to_head, training
 # ablation, p sweep) runs on the first `aux_seeds` seeds, and its baselines use exactly those seeds.
 # `h2h`: chapter 06's protocol re-run on this chapter's folds (its class cap, epoch cap and imbalance ratios).
 SIZES = {
-    "smoke": {"corpus": "emodb", "per_speaker_emotion": 3, "n_seeds": 1, "epochs": 2, "patience": 1,
+    "smoke": {"corpus": "emodb", "per_speaker_emotion": 1, "n_seeds": 1, "epochs": 2, "patience": 1,
               "mlp_epochs": 3, "aux_seeds": 1, "sweep_p": [0.5, 1.0], "rater_draws": 2, "n_boot": 200,
               "h2h": {"cap": 12, "epochs": 4, "ratios": [2], "patience": 10}},
     "book": {"corpus": "emodb", "per_speaker_emotion": None, "n_seeds": 10, "epochs": 30, "patience": 10,
