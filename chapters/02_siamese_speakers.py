@@ -871,6 +871,31 @@ plt.close(fig)
 # distributions shift: a threshold does not transfer between recording conditions, while the EER, which
 # needs no threshold, measures only the ranking of pairs.
 #
+# (siamese-listen)=
+# ### Listen: the two trials the embedder gets most wrong
+#
+# Picked from the test trials by the first seed's scores: the **same-speaker** pair it finds least
+# alike, then the **different-speaker** pair it finds most alike.  Each player holds the one-second,
+# 16-kHz clip the network heard; the two words of a trial always differ.
+
+# %% tags=["hide-input"]
+test_scores = pick("siamese", "test")
+same_rows, diff_rows = np.flatnonzero(TEST["same"] == 1), np.flatnonzero(TEST["same"] == 0)
+worst = {"same speaker, scored least alike": same_rows[np.argmin(test_scores[same_rows])],
+         "different speakers, scored most alike": diff_rows[np.argmax(test_scores[diff_rows])]}
+audio_bytes = 0
+for title, k in worst.items():
+    decided = "same" if test_scores[k] >= thr0 else "different"
+    display(Markdown(f"**{title}** (distance {-test_scores[k]:.2f}; the validation threshold "
+                     f"{-thr0:.2f} calls it *{decided}*):"))
+    for row in (TEST["i"][k], TEST["j"][k]):
+        wave, _ = data.load_audio(table["abs_path"].iloc[row], sr=page.PLAYER_RATE)
+        clip = page.player(wave[: int(size["clip_s"] * page.PLAYER_RATE)])
+        audio_bytes += len(clip.data)
+        display(Markdown(f"speaker `{SPK[row]}`, word *{TXT[row]}*"), clip)
+run.log("audio/bytes_embedded", float(audio_bytes))
+
+# %% [markdown]
 # ### Embeddings of held-out speakers (t-SNE, first seed)
 #
 # The held-out speakers with the most recordings (left) and LibriSpeech speakers (right); each point is
@@ -1040,6 +1065,7 @@ _ = run.save()
 # | EER, pair accuracy | {ref}`siamese-code-eer` | `eer`, `best_accuracy_threshold` in {download}`lib/metrics.py </lib/metrics.py>` |
 # | intervals over speakers | {ref}`siamese-code-eer` | `bootstrap_ci`, `paired_difference` in `lib/metrics.py` |
 # | per-band normalisation (our remedy) | {ref}`siamese-code-band` | `band_normalise` in `lib/datasets/speakers.py` |
+# | the trials it gets most wrong, to listen to | {ref}`siamese-listen` | `player` in {download}`lib/page.py </lib/page.py>` |
 #
 # The chapter's own glue (trial construction, the training runs, the tables and the claims) is in
 # the collapsed code cells of each section.

@@ -4,7 +4,8 @@
   :func:`publish_result_box`, which glues it under the chapter's title; :func:`claims_table`,
   :func:`format_interval` and :func:`verdict_text` for the claims section;
 * tables the book's way (:func:`show_table`) and a paragraph of Markdown (:func:`md`);
-* figures: confusion matrices, DET curves, learning curves, critical-difference diagrams.
+* figures: confusion matrices, DET curves, learning curves, critical-difference diagrams;
+* sound: :func:`player`, a short clip embedded in the page.
 
 What is recorded lives in :mod:`lib.results`; how numbers are written, in :mod:`lib.formatting`.
 """
@@ -242,3 +243,30 @@ def cd_diagram(ax, mean_ranks: dict, cd: float, title: str = "", colors: dict | 
     ax.set_title(title, fontsize=10)
     ax.axis("off")
     return ax
+
+
+# --------------------------------------------------------------------------
+# Sound
+# --------------------------------------------------------------------------
+# A page embeds each clip as 16-bit WAV (32 kB per second at 16 kHz, a third more in base64): short clips
+# keep a chapter light (tests/test_book_standard.py holds every page to a budget).
+PLAYER_MAX_S = 3.0
+PLAYER_RATE = 16000
+
+
+def player(wave, sr: int = PLAYER_RATE):
+    """A mono player of one clip of at most :data:`PLAYER_MAX_S` seconds at 16 kHz, peak-normalised to 0.9.
+
+    Raises ``ValueError`` for a longer clip or another rate: cut or resample it first, so a page never
+    embeds more than it shows.
+    """
+    from IPython.display import Audio
+
+    w = np.asarray(wave, dtype=np.float32)
+    if w.ndim != 1:
+        raise ValueError(f"a player takes one mono waveform, got shape {w.shape}")
+    if sr != PLAYER_RATE:
+        raise ValueError(f"a player embeds {PLAYER_RATE} Hz audio, got {sr} Hz")
+    if not 0 < len(w) <= PLAYER_MAX_S * sr:
+        raise ValueError(f"a player clip lasts more than 0 and at most {PLAYER_MAX_S:g} s, got {len(w) / sr:.2f} s")
+    return Audio(w / max(1e-6, float(np.abs(w).max())) * 0.9, rate=sr, normalize=False)
