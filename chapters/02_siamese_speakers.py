@@ -42,6 +42,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
+from myst_nb import glue
 from sklearn.manifold import TSNE
 
 from lib import chapter, data, formatting, metrics, page
@@ -96,17 +97,20 @@ def mean_eer(y, s):
 # What we changed, and why (each deviation is repeated next to the number it affects):
 
 # %% tags=["remove-input"]
-display(Markdown(f"""
-| article | here | why |
-|---|---|---|
-| TIMIT, 630 speakers, ~3-s read sentences | Speech Commands, ~1,900 speakers, 1-s single words; Mini LibriSpeech (28 speakers, 1–3 s crops) as a cross-corpus test | TIMIT is licensed and not in the data mirror (the `full` profile reads a TIMIT folder you own) |
-| 50 epochs | epochs of {size['pairs_per_epoch']:,} fresh pairs until the validation loss has not improved for {size['patience']} epochs (cap {size['max_epochs']}), best epoch kept | "50 epochs" has no size without the article's pair count; stopping on held-out speakers is what its validation split is for |
-| StepLR, step and factor undefined | learning rate halved every {size['lr_step']} epochs | the companion code leaves `step_size` and `gamma` undefined |
-| a final linear layer scores the pair | the score is minus the Euclidean distance of the embeddings | the loss is computed on the embedding distance, so a scoring layer after it would receive no gradient |
-| CNN/RNN sizes unspecified (the code has 4 conv blocks + BiLSTM-256) | 3 conv blocks (16/32/64 channels) + BiGRU-128, 128-d embedding | two CPU cores |
-| batch-normalised embedding | batch-normalised embedding divided by √(2·128) | distances between unrelated recordings then start near the margin; unscaled they start ≈ 16 apart, beyond the margin, and the different-speaker term does nothing |
-| float32 | forward pass in bfloat16 autocast (weights, loss and optimiser in float32) | faster on this CPU; parity with float32 is measured below |
-"""))
+for name_, value_ in {"pairs_per_epoch": f"{size['pairs_per_epoch']:,}", "patience": str(size["patience"]),
+                      "max_epochs": str(size["max_epochs"]), "lr_step": str(size["lr_step"])}.items():
+    glue(name_, value_, display=False)
+
+# %% [markdown]
+# | article | here | why |
+# |---|---|---|
+# | TIMIT, 630 speakers, ~3-s read sentences | Speech Commands, ~1,900 speakers, 1-s single words; Mini LibriSpeech (28 speakers, 1–3 s crops) as a cross-corpus test | TIMIT is licensed and not in the data mirror (the `full` profile reads a TIMIT folder you own) |
+# | 50 epochs | epochs of {glue:text}`pairs_per_epoch` fresh pairs until the validation loss has not improved for {glue:text}`patience` epochs (cap {glue:text}`max_epochs`), best epoch kept | "50 epochs" has no size without the article's pair count; stopping on held-out speakers is what its validation split is for |
+# | StepLR, step and factor undefined | learning rate halved every {glue:text}`lr_step` epochs | the companion code leaves `step_size` and `gamma` undefined |
+# | a final linear layer scores the pair | the score is minus the Euclidean distance of the embeddings | the loss is computed on the embedding distance, so a scoring layer after it would receive no gradient |
+# | CNN/RNN sizes unspecified (the code has 4 conv blocks + BiLSTM-256) | 3 conv blocks (16/32/64 channels) + BiGRU-128, 128-d embedding | two CPU cores |
+# | batch-normalised embedding | batch-normalised embedding divided by √(2·128) | distances between unrelated recordings then start near the margin; unscaled they start ≈ 16 apart, beyond the margin, and the different-speaker term does nothing |
+# | float32 | forward pass in bfloat16 autocast (weights, loss and optimiser in float32) | faster on this CPU; parity with float32 is measured below |
 
 # %% [markdown]
 # The article's companion script (`antonvice/DSE_modified`, `dse_train.py`) does not run: it never
@@ -230,17 +234,32 @@ run.log("trials/test_top10_share_uncapped", conc[None]["top_share"])
 run.log("trials/test_top10_share_capped", conc[size["target_cap"]]["top_share"])
 
 # %% tags=["remove-input"]
-display(Markdown(
-    f"Among the {conc[None]['n_speakers']} test speakers with two different words, the 10 most prolific "
-    f"({100 * conc[None]['speaker_share']:.0f} % of them) own **{100 * conc[None]['top_share']:.0f} %** of all "
-    f"{conc[None]['n_targets']:,} distinct same-speaker pairs; with the cap of {size['target_cap']} pairs per "
-    f"speaker they own {100 * conc[size['target_cap']]['top_share']:.0f} %. Trials used: "
-    f"**{len(TEST['i']):,} test trials** ({int(TEST['same'].sum()):,} same-speaker, "
-    f"{len(np.unique(TEST['group']))} speakers), {len(VAL['i']):,} validation trials "
-    f"({len(np.unique(VAL['group']))} speakers; model selection and the decision threshold only) and "
-    f"{len(LIBRI['i']):,} Mini LibriSpeech trials ({len(np.unique(LIBRI['group']))} speakers never seen in "
-    f"training, {len(libri):,} random 1–3 s crops of different utterances, median "
-    f"{libri['duration_s'].median():.1f} s)."))
+trial_facts = {
+    "conc_speakers": str(conc[None]["n_speakers"]),
+    "conc_speaker_share": f"{100 * conc[None]['speaker_share']:.0f} %",
+    "conc_top_share": f"{100 * conc[None]['top_share']:.0f} %",
+    "conc_targets": f"{conc[None]['n_targets']:,}",
+    "target_cap": str(size["target_cap"]),
+    "conc_top_share_capped": f"{100 * conc[size['target_cap']]['top_share']:.0f} %",
+    "test_trials": f"{len(TEST['i']):,}", "test_targets": f"{int(TEST['same'].sum()):,}",
+    "test_speakers": str(len(np.unique(TEST["group"]))),
+    "val_trials": f"{len(VAL['i']):,}", "val_speakers": str(len(np.unique(VAL["group"]))),
+    "libri_trials": f"{len(LIBRI['i']):,}", "libri_speakers": str(len(np.unique(LIBRI["group"]))),
+    "libri_crops": f"{len(libri):,}", "libri_median_s": f"{libri['duration_s'].median():.1f}",
+}
+for name_, value_ in trial_facts.items():
+    glue(name_, value_, display=False)
+
+# %% [markdown]
+# Among the {glue:text}`conc_speakers` test speakers with two different words, the 10 most prolific
+# ({glue:text}`conc_speaker_share` of them) own **{glue:text}`conc_top_share`** of all
+# {glue:text}`conc_targets` distinct same-speaker pairs; with the cap of {glue:text}`target_cap` pairs per
+# speaker they own {glue:text}`conc_top_share_capped`.  Trials used: **{glue:text}`test_trials` test
+# trials** ({glue:text}`test_targets` same-speaker, {glue:text}`test_speakers` speakers),
+# {glue:text}`val_trials` validation trials ({glue:text}`val_speakers` speakers; model selection and the
+# decision threshold only) and {glue:text}`libri_trials` Mini LibriSpeech trials
+# ({glue:text}`libri_speakers` speakers never seen in training, {glue:text}`libri_crops` random 1–3 s crops
+# of different utterances, median {glue:text}`libri_median_s` s).
 
 # %% [markdown]
 # ## Models
@@ -349,9 +368,13 @@ display(Markdown(
 # %% tags=["remove-input"]
 n_siamese = training.count_parameters(siamese.Embedder())
 n_xvector = training.count_parameters(siamese.XVector())
-display(Markdown(f"Parameters: Siamese embedder {n_siamese:,}; x-vector TDNN {n_xvector:,} (plus "
-                 f"128 × {overview.loc['train', 'speakers']:,} speaker weights of the softmax, used in "
-                 "training only)."))
+glue("n_siamese", f"{n_siamese:,}", display=False)
+glue("n_xvector", f"{n_xvector:,}", display=False)
+glue("train_speakers", f"{overview.loc['train', 'speakers']:,}", display=False)
+
+# %% [markdown]
+# Parameters: Siamese embedder {glue:text}`n_siamese`; x-vector TDNN {glue:text}`n_xvector` (plus
+# 128 × {glue:text}`train_speakers` speaker weights of the softmax, used in training only).
 
 # %% [markdown]
 # ## Training to convergence
