@@ -105,7 +105,8 @@ def run_chapter(chapter: Path, profile: str, extra: dict | None = None, force: b
     from lib.chapter import SIZE_OVERRIDES_ENV
 
     overrides = os.environ.get(SIZE_OVERRIDES_ENV, "").strip()
-    if overrides and profile == "full":  # a fixture run: its key (and results) must never pass for a real run of the profile
+    # A fixture run: its key (and results) must never pass for a real run of the profile.
+    if overrides and profile == "full":
         key_params["size_overrides"] = json.loads(overrides)
     if not force and is_up_to_date(chapter, profile, key_params):
         refreshed = refresh_presentation(chapter, profile)

@@ -115,10 +115,32 @@ def _failure(log: str) -> str:
 # a fixture run keeps them.  Every other setting that differs from `smoke` is a repeat count or a size
 # and takes its `smoke` value.
 KEEP_FROM_FULL = {
-    "corpus", "split_scheme", "clip_s", "crop_s", "n_mels", "time_stride", "rnn_dim", "n_rnn_layers",
-    "cnn_channels", "n_res_blocks", "bf16", "max_lr", "batch_size", "max_train_s", "fraction", "n_speakers",
-    "per_speaker_emotion", "train_utts", "dev_utts", "test_utts", "catalogue_rows", "scan_limit", "limit",
-    "eval_per_class", "clips_per_class", "ship_model",
+    "corpus",
+    "split_scheme",
+    "clip_s",
+    "crop_s",
+    "n_mels",
+    "time_stride",
+    "rnn_dim",
+    "n_rnn_layers",
+    "cnn_channels",
+    "n_res_blocks",
+    "bf16",
+    "max_lr",
+    "batch_size",
+    "max_train_s",
+    "fraction",
+    "n_speakers",
+    "per_speaker_emotion",
+    "train_utts",
+    "dev_utts",
+    "test_utts",
+    "catalogue_rows",
+    "scan_limit",
+    "limit",
+    "eval_per_class",
+    "clips_per_class",
+    "ship_model",
 }
 
 

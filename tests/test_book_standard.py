@@ -382,8 +382,13 @@ def test_the_nan_checker_catches_text_markdown_and_html():
 # their players are listed; this list only shrinks.
 AUDIO_PAGE_BUDGET = 1_500_000
 AUDIO_SRC = re.compile(r'<source src="data:audio/(?:x-)?wav;base64,([A-Za-z0-9+/=\s]+)"')
-PAPER_CHAPTERS = {"01_keyword_spotting", "02_siamese_speakers", "03_triple_header_events",
-                  "04_voice_music_search", "05_pdds_emotion"}
+PAPER_CHAPTERS = {
+    "01_keyword_spotting",
+    "02_siamese_speakers",
+    "03_triple_header_events",
+    "04_voice_music_search",
+    "05_pdds_emotion",
+}
 KNOWN_WITHOUT_PLAYERS = {"03_triple_header_events", "04_voice_music_search"}
 
 
