@@ -592,8 +592,7 @@ for (name, s_), h in history[history["system"].isin(list(labels_))].groupby(["sy
 axes[0].set(xlabel="epoch", ylabel="contrastive loss", title="validation loss (selects the epoch; dot)")
 axes[1].set(xlabel="epoch", ylabel="EER (%)", title="validation EER (recorded only)")
 fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=3, fontsize=8)
-plt.show()
-plt.close(fig)
+page.show(fig)
 
 # %% [markdown]
 # ### bfloat16 autocast: same EER, faster
@@ -870,8 +869,7 @@ for ax, (split, t, title) in zip(axes, [("test", TEST, "held-out Speech Commands
     page.plot_det(curves, ax=ax, title=title)
     ax.get_legend().remove()
 fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=4, fontsize=8)
-plt.show()
-plt.close(fig)
+page.show(fig)
 
 # %% tags=["hide-input"]
 fig, axes = plt.subplots(1, 2, figsize=(7.6, 3.0))
@@ -885,8 +883,7 @@ for ax, (split, t, title) in zip(axes, [("test", TEST, "Speech Commands test"), 
     ax.axvline(-thr0, color="C3", ls=":", lw=1.5, label="validation threshold")
     ax.set(xlabel="Euclidean distance of embeddings", title=title)
 fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=4, fontsize=8)
-plt.show()
-plt.close(fig)
+page.show(fig)
 
 # %% [markdown]
 # The contrastive loss pulls same-speaker distances towards 0 and pushes different-speaker distances
@@ -940,8 +937,7 @@ def tsne_panel(ax, E, spk, title):
 fig, axes = plt.subplots(1, 2, figsize=(7.6, 3.6))
 tsne_panel(axes[0], E_sc0[idx["test"]], SPK[idx["test"]], f"Speech Commands test: {size['tsne_speakers']} speakers")
 tsne_panel(axes[1], E_li0, libri["speaker"].to_numpy(), f"Mini LibriSpeech: {size['tsne_speakers']} speakers")
-plt.show()
-plt.close(fig)
+page.show(fig)
 
 # %% [markdown]
 # The margin and the share of same-speaker training pairs were not varied in this version. An earlier

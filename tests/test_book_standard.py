@@ -433,3 +433,18 @@ def test_the_audio_checker_reads_a_player_and_the_player_refuses_long_clips():
     assert seconds == pytest.approx(1.0) and size > 32000
     with pytest.raises(ValueError, match="at most 3 s"):
         page.player(np.zeros(16000 * 4, dtype=np.float32))
+
+
+# Every figure reaches the page through lib.page.show, which refuses one a reader cannot read in the column
+# (lib.page.check_figure; tests/test_figures.py).  Chapters whose figures still go straight to plt.show()
+# await their re-run; this list only shrinks.
+KNOWN_UNCHECKED_FIGURES = {"00_data", "01_keyword_spotting", "03_triple_header_events", "04_voice_music_search",
+                           "05_pdds_emotion", "06_imbalance_head_to_head"}
+
+
+@pytest.mark.parametrize("chapter", sorted((ROOT / "chapters").glob("[0-9][0-9]_*.py")), ids=lambda p: p.stem)
+def test_figures_go_through_the_checked_helper(chapter):
+    direct = chapter.read_text().count("plt.show()")
+    if chapter.stem in KNOWN_UNCHECKED_FIGURES:
+        return
+    assert direct == 0, f"{chapter.name}: {direct} figure(s) shown with plt.show(); use lib.page.show(fig)"
