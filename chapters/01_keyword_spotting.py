@@ -64,7 +64,7 @@ SIZES = {
     "book": dict(n_seeds=3, fraction=1.0, eval_per_class=None, cnn_cap=40, crnn_cap=40, ae_cap=30, ae_patience=2,
                  svm_subset=1500, sweep=[0.125, 0.25, 0.5], sweep_models=["crnn"], libri_train=1000,
                  libri_test=300, ablation_models=["crnn"], ship_models=True),
-    "full": dict(n_seeds=5, fraction=1.0, eval_per_class=None, cnn_cap=60, crnn_cap=60, ae_cap=100, ae_patience=5,
+    "full": dict(split_scheme="official", n_seeds=5, fraction=1.0, eval_per_class=None, cnn_cap=60, crnn_cap=60, ae_cap=100, ae_patience=5,
                  svm_subset=3000, sweep=[0.125, 0.25, 0.5], sweep_models=["cnn", "crnn"], libri_train=2000,
                  libri_test=600, ablation_models=["cnn", "crnn"], ship_models=False),
 }
@@ -181,7 +181,7 @@ def spread(v, scale=100.0, digits=1):
 # below.
 
 # %% tags=["hide-input"]
-full = kws_data.build_split(seed=0)
+full = kws_data.build_split(seed=0, scheme=size.get("split_scheme", "mirror"))
 split = kws_data.stratified_unknown(full, UNKNOWN_TOTAL, seed=0)
 split = kws_data.fraction_subset(split, size["fraction"], seed=0)
 if size["eval_per_class"]:  # smoke only: a small stratified validation and test set

@@ -116,7 +116,8 @@ for name, d in [("train", train_df), ("dev", dev_df), ("test", test_df)]:
     run.log(f"data/{name}_utterances", len(d))
     run.log(f"data/{name}_hours", d["duration_s"].sum() / 3600)
 page.show_table(pd.DataFrame(split_rows), digits=2)
-display(Markdown(f"Training uses the training speakers' utterances up to {size['max_train_s']:g} s "
+length_limit = f"up to {size['max_train_s']:g} s" if size["max_train_s"] else "of every length"
+display(Markdown(f"Training uses the training speakers' utterances {length_limit} "
                  f"({len(train_df)} of {int((utts['split'] == 'train').sum())}); no speaker is in two splits."))
 
 # %% [markdown]

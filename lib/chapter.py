@@ -30,6 +30,10 @@ from lib import provenance, results
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TQDM_DISABLE", "1")
 
+# `make test-full` runs each chapter's `full` profile on fixtures of a handful of clips per class: it may shrink
+# repeat counts (seeds, epochs, sweeps) through this variable, never the code path, and the results say so.
+SIZE_OVERRIDES_ENV = "AUDIO_REPRO_FULL_SIZE_OVERRIDES"
+
 # The book's text column is 784 px wide: figures are drawn for it, fonts readable at 1:1.
 FIGURE_WIDTH_IN = 7.6
 FIGURE_DPI = 100
@@ -43,6 +47,25 @@ class Chapter:
     seeds: list[int]
     threads: int
     params: dict = field(default_factory=dict)
+
+
+def full_size_overrides(profile: str, size: dict) -> dict:
+    """The repeat counts a fixture run of the ``full`` profile shrinks (JSON in ``$AUDIO_REPRO_FULL_SIZE_OVERRIDES``).
+
+    Only for ``full``, only for keys the profile has; anything else is an error naming the key.
+    """
+    import json
+
+    text = os.environ.get(SIZE_OVERRIDES_ENV, "").strip()
+    if not text:
+        return {}
+    if profile != "full":
+        raise ValueError(f"${SIZE_OVERRIDES_ENV} applies to the full profile only, not {profile!r}")
+    overrides = json.loads(text)
+    unknown = sorted(set(overrides) - set(size))
+    if unknown:
+        raise ValueError(f"${SIZE_OVERRIDES_ENV}: {unknown} are not sizes of the full profile ({sorted(size)})")
+    return overrides
 
 
 def use_book_style() -> None:
@@ -131,10 +154,14 @@ def start(
         if "$" not in value:
             os.environ[data.DATA_ENV] = value
     size = dict(sizes[profile])
+    overrides = full_size_overrides(profile, size)
+    size.update(overrides)
     seeds = [seed + k for k in range(int(size.get("n_seeds", 1)))]
     n_threads = set_threads(threads)
     use_book_style()
     params = {"profile": profile, "seed": seed, "seeds": seeds, "threads": n_threads, **size, **(extra_params or {})}
+    if overrides:
+        params["size_overrides"] = overrides
     run = results.Run(chapter, params, output_dir)
     _record_warnings(run)
     return Chapter(run=run, profile=profile, size=size, seeds=seeds, threads=n_threads, params=params)

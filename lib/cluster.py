@@ -68,14 +68,19 @@ class ClusterError(runner.ChapterFailed):
 # --------------------------------------------------------------------------
 # What each chapter asks of a worker
 # --------------------------------------------------------------------------
-def trains(chapter: Path) -> bool:
-    """Whether a chapter trains models (and so wants a GPU): every numbered chapter but ``00_data``.
+#: Numbered chapters that train nothing: the data chapter and the page that uses the shipped models.
+NO_TRAINING = {"00", "07"}
 
-    Chapters 01-06 train; 00 only reads and describes the data; a file without a chapter number
-    (a probe) trains nothing.
+
+def trains(chapter: Path) -> bool:
+    """Whether a chapter trains models (and so wants a GPU): every numbered chapter but those in
+    :data:`NO_TRAINING`.
+
+    Chapters 01-06 train; 00 only reads and describes the data, 07 only scores a few clips with the
+    shipped models; a file without a chapter number (a probe) trains nothing.
     """
     number = Path(chapter).name[:2]
-    return number.isdigit() and number != "00"
+    return number.isdigit() and number not in NO_TRAINING
 
 
 def task_options(chapter: Path, worker_info: dict, accepted: list[str]) -> dict:

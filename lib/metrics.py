@@ -350,6 +350,57 @@ def mean_ci(values, level: float = 0.95, null: float | None = 0.0) -> Interval:
     return Interval(m, m - half, m + half, len(v), None, level, f"t-interval over {len(v)} replicates", p)
 
 
+def tost(values, margin: float, alpha: float = 0.05) -> dict:
+    """Equivalence of a mean to 0 within ±``margin``: two one-sided t-tests (Schuirmann 1987) on replicates.
+
+    ``values``: independent replicates of an effect (e.g. per-fold paired differences).  The two nulls are
+    "mean ≤ −margin" and "mean ≥ +margin"; equivalence is shown when both are rejected at ``alpha``, i.e. when
+    the larger of the two one-sided p-values is below ``alpha`` — exactly when the ``1 − 2·alpha`` t-interval
+    lies inside ±margin.  Returns ``p_lower``, ``p_upper``, ``p_value`` (their maximum), ``df``, ``margin``,
+    ``equivalent`` and ``interval`` (an :class:`Interval` at level ``1 − 2·alpha`` whose ``p_value`` is the
+    TOST p-value, against non-equivalence, not against no effect).
+    """
+    from scipy import stats
+
+    v = np.asarray(list(values), dtype=float)
+    if len(v) < 2:
+        raise ValueError("a TOST needs at least two replicates")
+    if not margin > 0:
+        raise ValueError(f"the equivalence margin must be positive, got {margin}")
+    if not 0 < alpha < 0.5:
+        raise ValueError(f"alpha must lie in (0, 0.5), got {alpha}")
+    n, m = len(v), float(v.mean())
+    se, df = float(v.std(ddof=1) / np.sqrt(n)), n - 1
+    if se > 0:
+        p_lower = float(stats.t.sf((m + margin) / se, df))  # H0: mean <= -margin
+        p_upper = float(stats.t.cdf((m - margin) / se, df))  # H0: mean >= +margin
+    else:  # no spread: the mean is known exactly
+        p_lower, p_upper = float(m <= -margin), float(m >= margin)
+    p = max(p_lower, p_upper)
+    half = float(stats.t.ppf(1 - alpha, df) * se)
+    level = 1 - 2 * alpha
+    iv = Interval(
+        m,
+        m - half,
+        m + half,
+        n,
+        None,
+        level,
+        f"TOST (two one-sided t-tests at {alpha:g} each, margin ±{margin:g}) over {n} replicates; "
+        f"p against non-equivalence",
+        p,
+    )
+    return {
+        "p_lower": p_lower,
+        "p_upper": p_upper,
+        "p_value": p,
+        "df": df,
+        "margin": float(margin),
+        "equivalent": p < alpha,
+        "interval": iv,
+    }
+
+
 def binomial_ci(successes: int, n: int, level: float = 0.95) -> Interval:
     """Proportion with its Wilson score interval (scipy), e.g. hit@5 over spoken requests."""
     from scipy import stats

@@ -138,6 +138,28 @@ def lib_modules_used() -> list[str]:
     return sorted(used)
 
 
+def compute_devices() -> dict:
+    """Where this process computed: the CPU, and the GPUs that PyTorch and TensorFlow see (if loaded).
+
+    Every model of the book trains on the CPU; a GPU seen here is recorded, not used (the ``full``
+    profile's GPU placement has not been written: no GPU was available to test it).
+    """
+    found = {"cpu": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(), "gpus_used": []}
+    cpuinfo = Path("/proc/cpuinfo")
+    if cpuinfo.is_file():
+        for line in cpuinfo.read_text(errors="replace").splitlines():
+            if line.startswith("model name"):
+                found["cpu"] = line.split(":", 1)[1].strip()
+                break
+    if "torch" in sys.modules:
+        torch = sys.modules["torch"]
+        found["torch_cuda_visible"] = [torch.cuda.get_device_name(k) for k in range(torch.cuda.device_count())]
+    if "tensorflow" in sys.modules:
+        tf = sys.modules["tensorflow"]
+        found["tensorflow_gpus_visible"] = [d.name for d in tf.config.list_physical_devices("GPU")]
+    return found
+
+
 def package_versions() -> dict:
     """Python and every installed distribution's version (what a re-run needs to match)."""
     from importlib import metadata

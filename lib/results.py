@@ -129,6 +129,7 @@ class Run:
                 "peak_memory_mib": round(provenance.peak_memory_mib(), 1),
                 "finished_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 "host_cpus": os.cpu_count(),
+                "devices": provenance.compute_devices(),
             },
         }
 

@@ -102,6 +102,12 @@ def run_chapter(chapter: Path, profile: str, extra: dict | None = None, force: b
     if profile not in PROFILES:
         raise ValueError(f"profile must be one of {PROFILES}, got {profile!r}")
     key_params = {"profile": profile, **(extra or {})}
+    from lib.chapter import SIZE_OVERRIDES_ENV
+
+    overrides = os.environ.get(SIZE_OVERRIDES_ENV, "").strip()
+    # A fixture run: its key (and results) must never pass for a real run of the profile.
+    if overrides and profile == "full":
+        key_params["size_overrides"] = json.loads(overrides)
     if not force and is_up_to_date(chapter, profile, key_params):
         refreshed = refresh_presentation(chapter, profile)
         note = "; prose and cell tags refreshed from the source" if refreshed else ""

@@ -11,7 +11,11 @@ from the offline mirror (``--mirror``, default ``$AUDIO_REPRO_DATA`` or ``../sha
 chapter's ``full`` profile on them **one at a time** through the runner
 (``python -m lib.runner run chapters/NN.py --profile full --force`` with ``AUDIO_REPRO_DATA`` at the
 fixtures and ``AUDIO_REPRO_CACHE`` in the temporary folder), and prints one row per chapter: pass /
-FAIL (the failing cell and error) / timeout (the cell it was in).  A chapter still running after
+FAIL (the failing cell and error) / timeout (the cell it was in).  Fixtures hold a handful of clips per
+class, so a fixture run keeps every setting of ``full`` that picks a code path (corpus, split scheme,
+features, architecture, precision: :data:`KEEP_FROM_FULL`) and takes the ``smoke`` values of the repeat
+counts (seeds, epochs, caps, sweeps, bootstrap draws), through ``$AUDIO_REPRO_FULL_SIZE_OVERRIDES``;
+the results record them as ``size_overrides`` and their run key can never pass for a real ``full`` run.  A chapter still running after
 ``--timeout`` seconds is stopped (its runner and kernel processes, by id).  A fixture run must not pass
 for a real ``full`` result: whatever it publishes to ``book/results/full/`` and ``book/executed/full/``
 is moved to ``runs/full/fixture-outputs/`` and the files that were there before are put back.
@@ -37,6 +41,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "tests")]
 import fixtures_official as fo  # noqa: E402  (tests/ on the path first)
 
 from lib import runner  # noqa: E402
+from lib.chapter import SIZE_OVERRIDES_ENV  # noqa: E402
 
 
 def default_mirror() -> Path:
@@ -106,6 +111,59 @@ def _failure(log: str) -> str:
     return tail[-1].strip() if tail else "no output"
 
 
+# Settings of a chapter's `full` profile that choose what runs (data, split, features, model, precision):
+# a fixture run keeps them.  Every other setting that differs from `smoke` is a repeat count or a size
+# and takes its `smoke` value.
+KEEP_FROM_FULL = {
+    "corpus",
+    "split_scheme",
+    "clip_s",
+    "crop_s",
+    "n_mels",
+    "time_stride",
+    "rnn_dim",
+    "n_rnn_layers",
+    "cnn_channels",
+    "n_res_blocks",
+    "bf16",
+    "max_lr",
+    "batch_size",
+    "max_train_s",
+    "fraction",
+    "n_speakers",
+    "per_speaker_emotion",
+    "train_utts",
+    "dev_utts",
+    "test_utts",
+    "catalogue_rows",
+    "scan_limit",
+    "limit",
+    "eval_per_class",
+    "clips_per_class",
+    "ship_model",
+}
+
+
+def chapter_sizes(chapter: Path) -> dict:
+    """The chapter's ``SIZES`` literal (read from its source, not executed as a chapter)."""
+    import ast
+
+    tree = ast.parse(chapter.read_text())
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and any(getattr(t, "id", None) == "SIZES" for t in node.targets):
+            namespace: dict = {}
+            exec(compile(ast.Module([node], []), str(chapter), "exec"), {"dict": dict}, namespace)  # literals only
+            return namespace["SIZES"]
+    raise ValueError(f"{chapter}: no SIZES assignment")
+
+
+def fixture_overrides(chapter: Path) -> dict:
+    """The repeat counts a fixture run of ``chapter``'s ``full`` profile takes from ``smoke``."""
+    sizes = chapter_sizes(chapter)
+    full, smoke = sizes["full"], sizes["smoke"]
+    return {k: smoke[k] for k in full if k in smoke and k not in KEEP_FROM_FULL and smoke[k] != full[k]}
+
+
 def run_one(chapter: Path, data_dir: Path, cache: Path, logs: Path, timeout: float | None, previous: Path) -> dict:
     published = [runner.results_path(chapter, "full"), runner.executed_path(chapter, "full")]
     saved = []
@@ -116,6 +174,7 @@ def run_one(chapter: Path, data_dir: Path, cache: Path, logs: Path, timeout: flo
             shutil.move(target, keep)
             saved.append((keep, target))
     env = {**os.environ, "AUDIO_REPRO_DATA": str(data_dir), "AUDIO_REPRO_CACHE": str(cache)}
+    env[SIZE_OVERRIDES_ENV] = json.dumps(fixture_overrides(chapter))
     env.pop("AUDIO_REPRO_DOWNLOAD", None)
     env.setdefault("PYTHONHASHSEED", "0")
     cmd = [sys.executable, "-m", "lib.runner", "run", str(chapter.relative_to(ROOT)), "--profile", "full", "--force"]

@@ -86,6 +86,14 @@ FULL_PROFILE_READS = {
         "acoustic_events",
         "emodb",
     ],
+    "07_use_the_models": [
+        "speech_commands_v0.02",
+        "speech_commands_train_keywords",
+        "speech_commands_v0.01_extra",
+        "mini_librispeech",
+        "acoustic_events",
+        "songs",
+    ],
 }
 
 KEYWORDS = ["yes", "no", "up", "down", "left", "right", "on", "off", "stop", "go"]

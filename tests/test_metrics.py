@@ -96,3 +96,39 @@ def test_classification_summary_and_confusions():
     assert s["per_class"]["c"]["recall"] == 0
     cm = M.confusion(y, p, ["a", "b", "c"])
     assert M.most_confused(cm, ["a", "b", "c"], 2)[0][2] == 1
+
+
+@pytest.mark.parametrize("shift,margin", [(0.0, 1.0), (0.4, 1.0), (-0.7, 1.0), (1.5, 1.0), (0.2, 0.3)])
+def test_tost_agrees_with_statsmodels(shift, margin):
+    """Independent reference: statsmodels' paired TOST (the differences against zeros) and its two t-tests."""
+    from statsmodels.stats.weightstats import ttost_paired
+
+    rng = np.random.default_rng(7)
+    v = rng.normal(shift, 0.8, 8)
+    ours = M.tost(v, margin, alpha=0.05)
+    p, (_, p_low, df_low), (_, p_up, _) = ttost_paired(v, np.zeros_like(v), -margin, margin)
+    assert ours["p_value"] == pytest.approx(p)
+    assert ours["p_lower"] == pytest.approx(p_low) and ours["p_upper"] == pytest.approx(p_up)
+    assert ours["df"] == df_low == len(v) - 1
+
+
+@pytest.mark.parametrize("alpha", [0.05, 0.025])
+def test_tost_rejects_exactly_when_its_interval_lies_inside_the_margin(alpha):
+    rng = np.random.default_rng(3)
+    for _ in range(200):
+        v = rng.normal(rng.uniform(-2, 2), rng.uniform(0.2, 2), rng.integers(3, 10))
+        out = M.tost(v, 1.0, alpha=alpha)
+        iv = out["interval"]
+        assert iv.level == pytest.approx(1 - 2 * alpha) and iv.p_value == out["p_value"]
+        assert out["equivalent"] == (-1.0 < iv.low and iv.high < 1.0)
+        ref = M.mean_ci(v, level=1 - 2 * alpha)  # the same t-interval as mean_ci at that level
+        assert (iv.low, iv.high) == pytest.approx((ref.low, ref.high))
+
+
+def test_tost_edge_cases():
+    assert M.tost([0.5, 0.5, 0.5], 1.0)["equivalent"]  # no spread: the mean is exact
+    assert not M.tost([1.5, 1.5], 1.0)["equivalent"]
+    with pytest.raises(ValueError):
+        M.tost([0.1], 1.0)
+    with pytest.raises(ValueError):
+        M.tost([0.1, 0.2], 0.0)

@@ -154,3 +154,11 @@ def test_the_scoreboard_lists_what_a_chapter_cannot_test_with_its_reason(tmp_pat
     }
     (folder / "97_main.yml").write_text(yaml.safe_dump(doc))
     assert scoreboard.not_tested(folder) == {"97_main": doc["not_tested"]}
+
+
+def test_results_say_where_they_were_computed():
+    from lib import provenance
+
+    devices = provenance.compute_devices()
+    assert devices["cpu"] and devices["cpu_count"] >= 1
+    assert devices["gpus_used"] == []  # the book trains on the CPU; a visible GPU is recorded, not used

@@ -166,11 +166,14 @@ def load_emotion(limit: int | None = None) -> Task:
     )
 
 
-def load_kws(limit: int | None = None) -> Task:
-    """The keyword chapter's speaker-disjoint 12-class split and MFCC+delta features (no augmentation)."""
+def load_kws(limit: int | None = None, scheme: str = "mirror") -> Task:
+    """The keyword chapter's speaker-disjoint 12-class split and MFCC+delta features (no augmentation).
+
+    ``scheme``: ``"mirror"`` (the offline mirror's speaker split) or ``"official"`` (the full dataset's lists).
+    """
     from lib.datasets import kws
 
-    df = _limit_per_split(kws.build_split(seed=0), "split", "label", limit).reset_index(drop=True)
+    df = _limit_per_split(kws.build_split(seed=0, scheme=scheme), "split", "label", limit).reset_index(drop=True)
     F = pool(kws.compute_features(df), time_axis=2)
     labels = kws.label_index(df["label"])
     split = df["split"].to_numpy()

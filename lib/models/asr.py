@@ -37,22 +37,10 @@ from torch.nn import functional as F
 
 from lib import features, metrics
 from lib.datasets.librispeech import CHARS, TEXT, FeatureConfig, TextTransform, asr_features  # noqa: F401 (re-exported: asr.TEXT, ...)
-from lib.models import training
-from lib.provenance import ROOT
+from lib.models import shipped, training
 
 #: The recogniser shipped with the book (the music chapter's ``book`` run writes it).
-DEFAULT_MODEL = ROOT / "book" / "models" / "music_recogniser.pt"
-
-
-def resolve_model_path(path, default: Path = DEFAULT_MODEL) -> Path:
-    """``path`` as given, or ``default`` when ``None``; a relative path that does not exist from the
-    current folder is taken relative to the project root (so ``"book/models/..."`` works from any folder)."""
-    if path is None:
-        return Path(default)
-    path = Path(path)
-    if not path.is_absolute() and not path.exists() and (ROOT / path).exists():
-        return ROOT / path
-    return path
+DEFAULT_MODEL = shipped.FOLDER / "music_recogniser.pt"
 
 
 # --------------------------------------------------------------------------
@@ -366,11 +354,11 @@ def load_recogniser(path=None) -> tuple[SpeechRecognizer, FeatureConfig, dict]:
     """The model, its feature settings and metadata from :func:`save_recogniser`; a bad file raises naming it.
 
     ``path``: default the shipped recogniser (:data:`DEFAULT_MODEL`); a relative path is also looked up
-    from the project root (:func:`resolve_model_path`).  The feature settings are attached to the model as
+    from the project root (:func:`lib.models.shipped.resolve`).  The feature settings are attached to the model as
     ``model.feature_cfg`` (used by :func:`transcribe` and :func:`utterance_log_probs`), the metadata as
     ``model.meta`` (e.g. ``decoder_bonus`` and ``request_words`` for :mod:`lib.models.spoken_search`).
     """
-    path = resolve_model_path(path)
+    path = shipped.resolve(path, DEFAULT_MODEL)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no recogniser here (the music chapter's book run writes it)")
     try:
@@ -390,7 +378,7 @@ _LOADED: dict = {}
 
 def load_recogniser_cached(path=None) -> tuple[SpeechRecognizer, FeatureConfig, dict]:
     """:func:`load_recogniser`, loaded once per process for each file (reloaded when the file changes)."""
-    path = resolve_model_path(path).resolve()
+    path = shipped.resolve(path, DEFAULT_MODEL).resolve()
     if not path.is_file():
         return load_recogniser(path)  # raises, naming the file
     st = path.stat()

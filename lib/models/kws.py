@@ -29,6 +29,7 @@ import numpy as np
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from lib.datasets import kws as kd  # noqa: E402
+from lib.models import shipped  # noqa: E402
 
 AE_FRAMES = 104  # the autoencoder's time axis (26 × 4)
 SVM_GRID = {"C": [0.1, 1, 10, 100, 1000], "gamma": [1, 0.1, 0.01, 0.001, 0.0001]}
@@ -437,19 +438,7 @@ def fit_svm(codes, y, C: float, gamma: float, resample: str | None = None, seed:
 # --------------------------------------------------------------------------
 #: The keyword spotter shipped with the book and used by default: the CRNN (``book/models/kws_crnn``).
 #: The CNN and the AE-SVM are shipped beside it (``kws_cnn``, ``kws_ae_svm``).
-DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "book" / "models" / "kws_crnn"
-
-
-def _model_dir(folder) -> Path:
-    """``folder`` (``None``: :data:`DEFAULT_MODEL`); a relative folder that does not exist from the current
-    folder is taken relative to the project root, so ``"book/models/kws_crnn"`` works from anywhere."""
-    if folder is None:
-        return DEFAULT_MODEL
-    folder = Path(folder)
-    root = DEFAULT_MODEL.parents[2]
-    if not folder.is_absolute() and not folder.exists() and (root / folder).exists():
-        return root / folder
-    return folder
+DEFAULT_MODEL = shipped.FOLDER / "kws_crnn"
 
 
 def save(trained: Trained, folder, operating_point: dict | None = None) -> Path:
@@ -497,7 +486,7 @@ def model_size_mib(folder) -> float:
 def load(folder=None) -> Trained:
     """A model folder written by :func:`save` (default: the shipped CRNN, :data:`DEFAULT_MODEL`); its
     ``meta.json`` (features, scaler, operating point) is in ``.info``."""
-    folder = _model_dir(folder)
+    folder = shipped.resolve(folder, DEFAULT_MODEL)
     meta_file = folder / "meta.json"
     if not meta_file.is_file():
         raise FileNotFoundError(f"{folder}: not a saved keyword-spotting model (no meta.json)")

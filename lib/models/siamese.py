@@ -43,6 +43,7 @@ from lib.datasets.speakers import (  # noqa: F401 (the front end lives with the 
     log_mel_normalised,
     mfcc_stats,
 )
+from lib.models import shipped
 
 
 # --------------------------------------------------------------------------
@@ -508,19 +509,7 @@ def train_xvector(
 # --------------------------------------------------------------------------
 #: The embedder shipped with the book (written by the chapter's ``book`` profile): a fresh clone can
 #: embed and compare recordings without training anything.
-DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "book" / "models" / "siamese_embedder.pt"
-
-
-def _model_path(path) -> Path:
-    """``path`` (``None``: :data:`DEFAULT_MODEL`); a relative path that does not exist from the current
-    folder is taken relative to the project root, so ``"book/models/siamese_embedder.pt"`` works anywhere."""
-    if path is None:
-        return DEFAULT_MODEL
-    path = Path(path)
-    root = DEFAULT_MODEL.parents[2]
-    if not path.is_absolute() and not path.exists() and (root / path).exists():
-        return root / path
-    return path
+DEFAULT_MODEL = shipped.FOLDER / "siamese_embedder.pt"
 
 
 def save(model: nn.Module, path: str | os.PathLike, feature_params: dict | None = None, **meta) -> Path:
@@ -551,7 +540,7 @@ def save(model: nn.Module, path: str | os.PathLike, feature_params: dict | None 
 def load(path: str | os.PathLike | None = None) -> tuple[nn.Module, dict]:
     """Rebuild an embedder saved by :func:`save` (default: the shipped one, :data:`DEFAULT_MODEL`);
     returns ``(model in eval mode, checkpoint dict)``."""
-    path = _model_path(path)
+    path = shipped.resolve(path, DEFAULT_MODEL)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such model file")
     try:
@@ -593,7 +582,7 @@ def embed_files(
 
     from lib import data
 
-    path = _model_path(model_path)
+    path = shipped.resolve(model_path, DEFAULT_MODEL)
     if model_path is None and not path.is_file():
         raise FileNotFoundError(
             f"{path}: the shipped embedder is missing; run the chapter "
@@ -628,7 +617,7 @@ def verify(
     Returns ``(scores, decisions)``.  ``threshold`` defaults to the one stored with the model (chosen
     on validation speakers when it was trained); ``model_path`` to :data:`DEFAULT_MODEL`.
     """
-    path = _model_path(model_path)
+    path = shipped.resolve(model_path, DEFAULT_MODEL)
     if threshold is None:
         threshold = load(path)[1]["meta"].get("threshold")
         if threshold is None:

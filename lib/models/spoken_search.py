@@ -33,7 +33,7 @@ import pandas as pd
 import torch
 
 from lib.datasets.librispeech import TEXT
-from lib.models import asr, song_search
+from lib.models import asr, shipped, song_search
 from lib.models.song_search import normalize_text
 
 # --------------------------------------------------------------------------
@@ -329,7 +329,7 @@ _DECODERS: dict = {}  # (recogniser, its bonus and request words, data folder) -
 def _recogniser(recogniser):
     """``(model, feature settings, meta, source)`` from a path (``None``: the shipped file) or a loaded tuple."""
     if recogniser is None or isinstance(recogniser, (str, os.PathLike)):
-        where = asr.resolve_model_path(recogniser, DEFAULT_RECOGNISER)
+        where = shipped.resolve(recogniser, DEFAULT_RECOGNISER)
         model, cfg, meta = asr.load_recogniser_cached(where)
         return model, cfg, meta, str(where)
     if isinstance(recogniser, asr.SpeechRecognizer):

@@ -43,7 +43,7 @@ import torch.nn.functional as F
 from torch import nn
 from torch.utils.data import DataLoader, TensorDataset
 
-from lib.models import training
+from lib.models import shipped, training
 
 
 # --------------------------------------------------------------------------
@@ -691,19 +691,7 @@ def toy_data(n: int = 1000, proportions=(1, 1, 4), length: int = 20, seed: int =
 # --------------------------------------------------------------------------
 #: The detector shipped with the book (written by the chapter's ``book`` profile): the CNN Proposed2 model
 #: of the first seed and fold, so that a fresh clone can score recordings without training.
-DEFAULT_MODEL = Path(__file__).resolve().parents[2] / "book" / "models" / "events_detector.pt"
-
-
-def _model_path(path) -> Path:
-    """``path`` (``None``: :data:`DEFAULT_MODEL`); a relative path that does not exist from the current
-    folder is taken relative to the project root, so ``"book/models/events_detector.pt"`` works anywhere."""
-    if path is None:
-        return DEFAULT_MODEL
-    path = Path(path)
-    root = DEFAULT_MODEL.parents[2]
-    if not path.is_absolute() and not path.exists() and (root / path).exists():
-        return root / path
-    return path
+DEFAULT_MODEL = shipped.FOLDER / "events_detector.pt"
 
 
 def save_detector(model: Detector, path, *, arch: str, n_mels: int, mean, std, crop_s: float, **meta) -> Path:
@@ -729,7 +717,7 @@ def save_detector(model: Detector, path, *, arch: str, n_mels: int, mean, std, c
 
 def load_detector(path=None) -> tuple[Detector, dict]:
     """Rebuild a detector saved by :func:`save_detector` (default: the shipped one); ``(model in eval mode, checkpoint)``."""
-    path = _model_path(path)
+    path = shipped.resolve(path, DEFAULT_MODEL)
     if not path.is_file():
         hint = (
             " (run chapters/03_triple_header_events.py with --profile book to write it)"
