@@ -336,7 +336,7 @@ def test_chapter_links_to_chapters_are_relative():
 
 NAN = re.compile(r"(?<![\w.])(nan|NaN)(?![\w])")
 # Chapters whose committed notebook still shows a raw nan and awaits its re-run; this list only shrinks.
-KNOWN_NAN = {"01_keyword_spotting", "04_voice_music_search"}
+KNOWN_NAN = {"04_voice_music_search"}
 
 
 def nan_outputs(nb) -> list[str]:

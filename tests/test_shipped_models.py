@@ -64,12 +64,14 @@ def test_keyword_spotter_applies_its_stored_operating_point(elsewhere, tmp_path)
         assert list(out["label"]) == expected
         assert out["label"].iloc[0] == "yes"
         assert list(out["score"]) == pytest.approx(raw.iloc[:, 1:].max(axis=1).tolist())
-    # the non-keywords: arg-max fires a keyword, the operating point does not
+    # the non-keywords: where arg-max fires a keyword below the CRNN's operating point, the default says `_unknown_`
+    # (the clips were picked for an earlier CRNN; a retrained one may not fire on them at all)
     argmax = kws.predict_files(files, threshold=None)
     assert argmax.attrs["threshold"] is None
-    assert all(label in kws.kd.KEYWORDS for label in argmax["label"].iloc[1:])
-    assert list(out["label"].iloc[1:]) != list(argmax["label"].iloc[1:])
-    assert list(kws.predict_files(files)["label"].iloc[1:]) == ["_unknown_"] * len(NON_KEYWORDS)
+    default = kws.predict_files(files)
+    op = json.loads((MODELS / "kws_crnn" / "meta.json").read_text())["operating_point"]["threshold"]
+    for label, score, chosen in zip(argmax["label"].iloc[1:], argmax["score"].iloc[1:], default["label"].iloc[1:]):
+        assert chosen == ("_unknown_" if label in kws.kd.KEYWORDS and score < op else label)
     # the old argument order still works
     assert list(kws.predict_files("book/models/kws_crnn", files[:1])["label"]) == ["yes"]
     short = _short_copy(elsewhere / KEYWORD, tmp_path / "short_yes.wav", 0.4)
