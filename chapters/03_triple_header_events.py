@@ -456,7 +456,7 @@ for i, (r, _, E) in enumerate(toy.snapshots):
     ax.set_title("initial" if r == 0 else f"after round {r}", fontsize=9)
     ax.set_xticks([]), ax.set_yticks([]), ax.set_zticks([])
 fig.suptitle("Toy example: 3-unit LSTM embedding on the sphere (blue 1 : green 1 : red 4)", fontsize=10)
-plt.show()
+page.show(fig)
 plt.close(fig)
 
 # %% tags=["remove-input"]
@@ -746,9 +746,9 @@ for ax, (ratio, arch) in zip(np.atleast_1d(axes), PLAN):
     ax.set_title(f"{arch.upper()}, {ratio}", fontsize=9)
     ax.set_ylabel("validation loss (eq. 2)" if ax is axes[0] else "")
 if axes[0].get_legend():
-    axes[0].legend(fontsize=7, loc="upper right")
+    axes[0].legend(fontsize=8, loc="upper right")
 fig.suptitle("Validation loss per epoch (median and 80 % band over folds and seeds)", fontsize=10)
-plt.show()
+page.show(fig)
 plt.close(fig)
 
 # %% [markdown]
@@ -1160,8 +1160,8 @@ for row, (ratio, arch) in enumerate(PLAN):
         axes[row, l].title.set_fontsize(8)
         if (row, l) != (0, 0) and axes[row, l].get_legend():
             axes[row, l].get_legend().remove()
-plt.tight_layout()
-plt.show()
+fig.tight_layout()
+page.show(fig)
 plt.close(fig)
 
 # %% [markdown]
@@ -1425,11 +1425,11 @@ for loss, g in scaling.groupby("loss"):
                    label=f"{'clustering' if loss == CE else 'quintuplet mining'} (order {MINING[loss][0]:.2f})")
 for ax in axes:
     ax.set_xlabel("training samples I")
-    ax.legend(fontsize=7)
+    ax.legend(fontsize=8)
 axes[0].set_ylabel("seconds")
 axes[0].set_title("whole epoch", fontsize=9)
 axes[1].set_title("selection step only", fontsize=9)
-plt.show()
+page.show(fig)
 plt.close(fig)
 
 # %% tags=["remove-input"]
