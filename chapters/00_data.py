@@ -110,6 +110,7 @@ def show_spectrograms(rows, title, sr=16000, n_mels=64):
         ax.grid(False)
     axes[0][0].set_ylabel("mel band")
     fig.suptitle(title, fontsize=10)
+    refuse_unreadable(fig)
     # Spectrograms compress badly as PNG (~200 kB each): show them as JPEG to keep the page small.
     buffer = io.BytesIO()
     fig.savefig(buffer, format="jpeg", dpi=chapter.FIGURE_DPI, pil_kwargs={"quality": 80})
@@ -117,10 +118,19 @@ def show_spectrograms(rows, title, sr=16000, n_mels=64):
     display(Image(data=buffer.getvalue(), format="jpeg"))
 
 
+def refuse_unreadable(fig):
+    """The check `lib.page.show` makes (`lib.page.check_figure`), for this page's own image formats."""
+    problems = page.check_figure(fig)
+    if problems:
+        plt.close(fig)
+        raise ValueError("figure not readable in the book's column:\n- " + "\n- ".join(problems))
+
+
 def show(fig):
     """Show a chart as a 128-colour PNG: it looks the same and weighs a third of matplotlib's own PNG."""
     from PIL import Image as PILImage
 
+    refuse_unreadable(fig)
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=chapter.FIGURE_DPI)
     plt.close(fig)

@@ -42,6 +42,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from IPython.display import Markdown, display
+from myst_nb import glue
 from sklearn.manifold import TSNE
 
 from lib import chapter, data, formatting, metrics, page
@@ -96,17 +97,20 @@ def mean_eer(y, s):
 # What we changed, and why (each deviation is repeated next to the number it affects):
 
 # %% tags=["remove-input"]
-display(Markdown(f"""
-| article | here | why |
-|---|---|---|
-| TIMIT, 630 speakers, ~3-s read sentences | Speech Commands, ~1,900 speakers, 1-s single words; Mini LibriSpeech (28 speakers, 1–3 s crops) as a cross-corpus test | TIMIT is licensed and not in the data mirror (the `full` profile reads a TIMIT folder you own) |
-| 50 epochs | epochs of {size['pairs_per_epoch']:,} fresh pairs until the validation loss has not improved for {size['patience']} epochs (cap {size['max_epochs']}), best epoch kept | "50 epochs" has no size without the article's pair count; stopping on held-out speakers is what its validation split is for |
-| StepLR, step and factor undefined | learning rate halved every {size['lr_step']} epochs | the companion code leaves `step_size` and `gamma` undefined |
-| a final linear layer scores the pair | the score is minus the Euclidean distance of the embeddings | the loss is computed on the embedding distance, so a scoring layer after it would receive no gradient |
-| CNN/RNN sizes unspecified (the code has 4 conv blocks + BiLSTM-256) | 3 conv blocks (16/32/64 channels) + BiGRU-128, 128-d embedding | two CPU cores |
-| batch-normalised embedding | batch-normalised embedding divided by √(2·128) | distances between unrelated recordings then start near the margin; unscaled they start ≈ 16 apart, beyond the margin, and the different-speaker term does nothing |
-| float32 | forward pass in bfloat16 autocast (weights, loss and optimiser in float32) | faster on this CPU; parity with float32 is measured below |
-"""))
+for name_, value_ in {"pairs_per_epoch": f"{size['pairs_per_epoch']:,}", "patience": str(size["patience"]),
+                      "max_epochs": str(size["max_epochs"]), "lr_step": str(size["lr_step"])}.items():
+    glue(name_, value_, display=False)
+
+# %% [markdown]
+# | article | here | why |
+# |---|---|---|
+# | TIMIT, 630 speakers, ~3-s read sentences | Speech Commands, ~1,900 speakers, 1-s single words; Mini LibriSpeech (28 speakers, 1–3 s crops) as a cross-corpus test | TIMIT is licensed and not in the data mirror (the `full` profile reads a TIMIT folder you own) |
+# | 50 epochs | epochs of {glue:text}`pairs_per_epoch` fresh pairs until the validation loss has not improved for {glue:text}`patience` epochs (cap {glue:text}`max_epochs`), best epoch kept | "50 epochs" has no size without the article's pair count; stopping on held-out speakers is what its validation split is for |
+# | StepLR, step and factor undefined | learning rate halved every {glue:text}`lr_step` epochs | the companion code leaves `step_size` and `gamma` undefined |
+# | a final linear layer scores the pair | the score is minus the Euclidean distance of the embeddings | the loss is computed on the embedding distance, so a scoring layer after it would receive no gradient |
+# | CNN/RNN sizes unspecified (the code has 4 conv blocks + BiLSTM-256) | 3 conv blocks (16/32/64 channels) + BiGRU-128, 128-d embedding | two CPU cores |
+# | batch-normalised embedding | batch-normalised embedding divided by √(2·128) | distances between unrelated recordings then start near the margin; unscaled they start ≈ 16 apart, beyond the margin, and the different-speaker term does nothing |
+# | float32 | forward pass in bfloat16 autocast (weights, loss and optimiser in float32) | faster on this CPU; parity with float32 is measured below |
 
 # %% [markdown]
 # The article's companion script (`antonvice/DSE_modified`, `dse_train.py`) does not run: it never
@@ -230,17 +234,32 @@ run.log("trials/test_top10_share_uncapped", conc[None]["top_share"])
 run.log("trials/test_top10_share_capped", conc[size["target_cap"]]["top_share"])
 
 # %% tags=["remove-input"]
-display(Markdown(
-    f"Among the {conc[None]['n_speakers']} test speakers with two different words, the 10 most prolific "
-    f"({100 * conc[None]['speaker_share']:.0f} % of them) own **{100 * conc[None]['top_share']:.0f} %** of all "
-    f"{conc[None]['n_targets']:,} distinct same-speaker pairs; with the cap of {size['target_cap']} pairs per "
-    f"speaker they own {100 * conc[size['target_cap']]['top_share']:.0f} %. Trials used: "
-    f"**{len(TEST['i']):,} test trials** ({int(TEST['same'].sum()):,} same-speaker, "
-    f"{len(np.unique(TEST['group']))} speakers), {len(VAL['i']):,} validation trials "
-    f"({len(np.unique(VAL['group']))} speakers; model selection and the decision threshold only) and "
-    f"{len(LIBRI['i']):,} Mini LibriSpeech trials ({len(np.unique(LIBRI['group']))} speakers never seen in "
-    f"training, {len(libri):,} random 1–3 s crops of different utterances, median "
-    f"{libri['duration_s'].median():.1f} s)."))
+trial_facts = {
+    "conc_speakers": str(conc[None]["n_speakers"]),
+    "conc_speaker_share": f"{100 * conc[None]['speaker_share']:.0f} %",
+    "conc_top_share": f"{100 * conc[None]['top_share']:.0f} %",
+    "conc_targets": f"{conc[None]['n_targets']:,}",
+    "target_cap": str(size["target_cap"]),
+    "conc_top_share_capped": f"{100 * conc[size['target_cap']]['top_share']:.0f} %",
+    "test_trials": f"{len(TEST['i']):,}", "test_targets": f"{int(TEST['same'].sum()):,}",
+    "test_speakers": str(len(np.unique(TEST["group"]))),
+    "val_trials": f"{len(VAL['i']):,}", "val_speakers": str(len(np.unique(VAL["group"]))),
+    "libri_trials": f"{len(LIBRI['i']):,}", "libri_speakers": str(len(np.unique(LIBRI["group"]))),
+    "libri_crops": f"{len(libri):,}", "libri_median_s": f"{libri['duration_s'].median():.1f}",
+}
+for name_, value_ in trial_facts.items():
+    glue(name_, value_, display=False)
+
+# %% [markdown]
+# Among the {glue:text}`conc_speakers` test speakers with two different words, the 10 most prolific
+# ({glue:text}`conc_speaker_share` of them) own **{glue:text}`conc_top_share`** of all
+# {glue:text}`conc_targets` distinct same-speaker pairs; with the cap of {glue:text}`target_cap` pairs per
+# speaker they own {glue:text}`conc_top_share_capped`.  Trials used: **{glue:text}`test_trials` test
+# trials** ({glue:text}`test_targets` same-speaker, {glue:text}`test_speakers` speakers),
+# {glue:text}`val_trials` validation trials ({glue:text}`val_speakers` speakers; model selection and the
+# decision threshold only) and {glue:text}`libri_trials` Mini LibriSpeech trials
+# ({glue:text}`libri_speakers` speakers never seen in training, {glue:text}`libri_crops` random 1–3 s crops
+# of different utterances, median {glue:text}`libri_median_s` s).
 
 # %% [markdown]
 # ## Models
@@ -349,9 +368,13 @@ display(Markdown(
 # %% tags=["remove-input"]
 n_siamese = training.count_parameters(siamese.Embedder())
 n_xvector = training.count_parameters(siamese.XVector())
-display(Markdown(f"Parameters: Siamese embedder {n_siamese:,}; x-vector TDNN {n_xvector:,} (plus "
-                 f"128 × {overview.loc['train', 'speakers']:,} speaker weights of the softmax, used in "
-                 "training only)."))
+glue("n_siamese", f"{n_siamese:,}", display=False)
+glue("n_xvector", f"{n_xvector:,}", display=False)
+glue("train_speakers", f"{overview.loc['train', 'speakers']:,}", display=False)
+
+# %% [markdown]
+# Parameters: Siamese embedder {glue:text}`n_siamese`; x-vector TDNN {glue:text}`n_xvector` (plus
+# 128 × {glue:text}`train_speakers` speaker weights of the softmax, used in training only).
 
 # %% [markdown]
 # ## Training to convergence
@@ -569,8 +592,7 @@ for (name, s_), h in history[history["system"].isin(list(labels_))].groupby(["sy
 axes[0].set(xlabel="epoch", ylabel="contrastive loss", title="validation loss (selects the epoch; dot)")
 axes[1].set(xlabel="epoch", ylabel="EER (%)", title="validation EER (recorded only)")
 fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=3, fontsize=8)
-plt.show()
-plt.close(fig)
+page.show(fig)
 
 # %% [markdown]
 # ### bfloat16 autocast: same EER, faster
@@ -847,8 +869,7 @@ for ax, (split, t, title) in zip(axes, [("test", TEST, "held-out Speech Commands
     page.plot_det(curves, ax=ax, title=title)
     ax.get_legend().remove()
 fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=4, fontsize=8)
-plt.show()
-plt.close(fig)
+page.show(fig)
 
 # %% tags=["hide-input"]
 fig, axes = plt.subplots(1, 2, figsize=(7.6, 3.0))
@@ -862,8 +883,7 @@ for ax, (split, t, title) in zip(axes, [("test", TEST, "Speech Commands test"), 
     ax.axvline(-thr0, color="C3", ls=":", lw=1.5, label="validation threshold")
     ax.set(xlabel="Euclidean distance of embeddings", title=title)
 fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncol=4, fontsize=8)
-plt.show()
-plt.close(fig)
+page.show(fig)
 
 # %% [markdown]
 # The contrastive loss pulls same-speaker distances towards 0 and pushes different-speaker distances
@@ -871,6 +891,31 @@ plt.close(fig)
 # distributions shift: a threshold does not transfer between recording conditions, while the EER, which
 # needs no threshold, measures only the ranking of pairs.
 #
+# (siamese-listen)=
+# ### Listen: the two trials the embedder gets most wrong
+#
+# Picked from the test trials by the first seed's scores: the **same-speaker** pair it finds least
+# alike, then the **different-speaker** pair it finds most alike.  Each player holds the one-second,
+# 16-kHz clip the network heard; the two words of a trial always differ.
+
+# %% tags=["hide-input"]
+test_scores = pick("siamese", "test")
+same_rows, diff_rows = np.flatnonzero(TEST["same"] == 1), np.flatnonzero(TEST["same"] == 0)
+worst = {"same speaker, scored least alike": same_rows[np.argmin(test_scores[same_rows])],
+         "different speakers, scored most alike": diff_rows[np.argmax(test_scores[diff_rows])]}
+audio_bytes = 0
+for title, k in worst.items():
+    decided = "same" if test_scores[k] >= thr0 else "different"
+    display(Markdown(f"**{title}** (distance {-test_scores[k]:.2f}; the validation threshold "
+                     f"{-thr0:.2f} calls it *{decided}*):"))
+    for row in (TEST["i"][k], TEST["j"][k]):
+        wave, _ = data.load_audio(table["abs_path"].iloc[row], sr=page.PLAYER_RATE)
+        clip = page.player(wave[: int(size["clip_s"] * page.PLAYER_RATE)])
+        audio_bytes += len(clip.data)
+        display(Markdown(f"speaker `{SPK[row]}`, word *{TXT[row]}*"), clip)
+run.log("audio/bytes_embedded", float(audio_bytes))
+
+# %% [markdown]
 # ### Embeddings of held-out speakers (t-SNE, first seed)
 #
 # The held-out speakers with the most recordings (left) and LibriSpeech speakers (right); each point is
@@ -892,8 +937,7 @@ def tsne_panel(ax, E, spk, title):
 fig, axes = plt.subplots(1, 2, figsize=(7.6, 3.6))
 tsne_panel(axes[0], E_sc0[idx["test"]], SPK[idx["test"]], f"Speech Commands test: {size['tsne_speakers']} speakers")
 tsne_panel(axes[1], E_li0, libri["speaker"].to_numpy(), f"Mini LibriSpeech: {size['tsne_speakers']} speakers")
-plt.show()
-plt.close(fig)
+page.show(fig)
 
 # %% [markdown]
 # The margin and the share of same-speaker training pairs were not varied in this version. An earlier
@@ -1040,6 +1084,7 @@ _ = run.save()
 # | EER, pair accuracy | {ref}`siamese-code-eer` | `eer`, `best_accuracy_threshold` in {download}`lib/metrics.py </lib/metrics.py>` |
 # | intervals over speakers | {ref}`siamese-code-eer` | `bootstrap_ci`, `paired_difference` in `lib/metrics.py` |
 # | per-band normalisation (our remedy) | {ref}`siamese-code-band` | `band_normalise` in `lib/datasets/speakers.py` |
+# | the trials it gets most wrong, to listen to | {ref}`siamese-listen` | `player` in {download}`lib/page.py </lib/page.py>` |
 #
 # The chapter's own glue (trial construction, the training runs, the tables and the claims) is in
 # the collapsed code cells of each section.

@@ -56,7 +56,7 @@ def mixup(X1, X2, Y1, Y2, lam):
     else:
         import torch
 
-        lam = torch.as_tensor(lam, dtype=X1.dtype)
+        lam = torch.as_tensor(lam, dtype=X1.dtype, device=X1.device)
     shape_x = lam.reshape(lam.shape + (1,) * (np.ndim(X1) - lam.ndim))
     shape_y = lam.reshape(lam.shape + (1,) * (np.ndim(Y1) - lam.ndim))
     return shape_x * X1 + (1 - shape_x) * X2, shape_y * Y1 + (1 - shape_y) * Y2

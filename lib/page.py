@@ -37,11 +37,11 @@ VERDICT_MARK = {
 
 
 def format_interval(row: dict, digits: int = 2) -> str:
-    return (
-        f"{row['estimate']:+.{digits}f} [{row['low']:+.{digits}f}, {row['high']:+.{digits}f}]"
-        if row["kind"] == "relative"
-        else f"{row['estimate']:.{digits}f} [{row['low']:.{digits}f}, {row['high']:.{digits}f}]"
-    )
+    """``estimate [low, high]``; a quantity known exactly (a parameter count: low = high) says so instead."""
+    sign = "+" if row["kind"] == "relative" else ""
+    if row["low"] == row["high"] == row["estimate"]:
+        return f"{row['estimate']:{sign}.{digits}f} (exact, no interval)"
+    return f"{row['estimate']:{sign}.{digits}f} [{row['low']:{sign}.{digits}f}, {row['high']:{sign}.{digits}f}]"
 
 
 def verdict_text(row: dict) -> str:

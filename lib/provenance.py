@@ -139,10 +139,13 @@ def lib_modules_used() -> list[str]:
 
 
 def compute_devices() -> dict:
-    """Where this process computed: the CPU, and the GPUs that PyTorch and TensorFlow see (if loaded).
+    """Where this process computed: the CPU, the GPUs PyTorch and TensorFlow see, and what training used.
 
-    Every model of the book trains on the CPU; a GPU seen here is recorded, not used (the ``full``
-    profile's GPU placement has not been written: no GPU was available to test it).
+    ``torch_training_devices`` and ``torch_mixed_precision`` are what :func:`lib.models.training.fit`
+    and :func:`lib.models.training.autocast` ran with (``cuda`` when PyTorch sees a GPU, see
+    :func:`lib.models.training.training_device`).  Keras places its models on the first GPU
+    TensorFlow sees without being asked, so its GPUs count as used; ``keras_dtype_policy`` is its
+    precision.  ``gpus_used`` lists every GPU either framework trained on.
     """
     found = {"cpu": platform.processor() or platform.machine(), "cpu_count": os.cpu_count(), "gpus_used": []}
     cpuinfo = Path("/proc/cpuinfo")
@@ -154,9 +157,17 @@ def compute_devices() -> dict:
     if "torch" in sys.modules:
         torch = sys.modules["torch"]
         found["torch_cuda_visible"] = [torch.cuda.get_device_name(k) for k in range(torch.cuda.device_count())]
+    training = sys.modules.get("lib.models.training")
+    if training is not None:
+        found["torch_training_devices"] = sorted(training.USED["devices"])
+        found["torch_mixed_precision"] = sorted(training.USED["mixed_precision"])
+        found["gpus_used"] += [d for d in found["torch_training_devices"] if d.startswith("cuda")]
     if "tensorflow" in sys.modules:
         tf = sys.modules["tensorflow"]
         found["tensorflow_gpus_visible"] = [d.name for d in tf.config.list_physical_devices("GPU")]
+        if "keras" in sys.modules:
+            found["keras_dtype_policy"] = sys.modules["keras"].mixed_precision.global_policy().name
+            found["gpus_used"] += found["tensorflow_gpus_visible"]
     return found
 
 

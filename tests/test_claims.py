@@ -73,3 +73,12 @@ def test_catalogue_is_well_formed_and_every_chapter_has_claims():
         assert c["statement"] and c["source"]
     with pytest.raises(C.ClaimError):
         C.judge("no_such_claim", 0, -1, 1)
+
+
+def test_an_exact_quantity_shows_no_zero_width_interval():
+    from lib.page import format_interval
+
+    exact = {"kind": "relative", "estimate": 77.824, "low": 77.824, "high": 77.824}
+    assert format_interval(exact) == "+77.82 (exact, no interval)"
+    sampled = {"kind": "absolute", "estimate": 0.5, "low": 0.4, "high": 0.6}
+    assert format_interval(sampled, 3) == "0.500 [0.400, 0.600]"

@@ -221,10 +221,10 @@ _CTC = nn.CTCLoss(blank=TEXT.blank, zero_infinity=True)
 def ctc_loss(model: SpeechRecognizer, batch, autocast: bool = False) -> torch.Tensor:
     """Mean CTC loss of a batch (``(x, y, x_lengths, y_lengths)`` from :func:`collate`).
 
-    ``autocast`` runs the network in bfloat16 (CPU autocast); the loss itself is computed in float32.
+    ``autocast`` runs the network in bfloat16 (autocast on the model's device); the loss itself is computed in float32.
     """
     x, y, x_len, y_len = batch
-    with torch.autocast("cpu", dtype=torch.bfloat16, enabled=autocast):
+    with training.autocast(model, autocast):
         log_probs = model(x)  # (B, T', C)
     log_probs = log_probs.float()
     out_len = model.output_lengths(x_len).clamp(max=log_probs.shape[1])
@@ -247,12 +247,13 @@ def greedy_decode(log_probs: torch.Tensor | np.ndarray, lengths=None) -> list[st
 def decode_features(model: SpeechRecognizer, feats: list[np.ndarray], batch_size: int = 16) -> list[str]:
     """Greedy transcripts of a list of feature matrices (in the input order)."""
     model.eval()
+    device = training.device_of(model)
     order = np.argsort([f.shape[1] for f in feats])
     hyps: dict[int, str] = {}
     for start in range(0, len(order), batch_size):
         idx = order[start : start + batch_size]
         x, _, x_len, _ = collate([(np.asarray(feats[i], dtype=np.float32), [0]) for i in idx])
-        for i, h in zip(idx, greedy_decode(model(x), model.output_lengths(x_len))):
+        for i, h in zip(idx, greedy_decode(model(x.to(device)).cpu(), model.output_lengths(x_len))):
             hyps[int(i)] = h
     return [hyps[i] for i in range(len(feats))]
 
@@ -410,7 +411,7 @@ def train_ctc(
 
     After each epoch the dev set is decoded greedily and its CER/WER added to the history
     (on the first ``dev_eval_limit`` dev utterances when given, to save time).
-    ``autocast`` trains in bfloat16 (CPU autocast); the dev loss and decoding stay in float32.
+    ``autocast`` trains in bfloat16 (autocast); the dev loss and decoding stay in float32.
     """
     training.set_seed(seed)
     train_loader = make_loader(train, batch_size, shuffle=True, seed=seed)

@@ -59,7 +59,7 @@ class ClusterNet(nn.Module):
     def forward(self, x):
         z = self.cluster_logits(x)
         n_classes = int(self.cluster_class.max()) + 1
-        mask = self.cluster_class[None, :] == torch.arange(n_classes)[:, None]  # (C, K)
+        mask = self.cluster_class[None, :] == torch.arange(n_classes, device=z.device)[:, None]  # (C, K)
         return torch.logsumexp(z[:, None, :].masked_fill(~mask[None], -1e9), dim=-1)
 
 
@@ -204,7 +204,12 @@ def _class_weighted_cross_entropy(y, n_classes, seed):
         [balancing.class_weights(y, np.arange(n_classes)).get(c, 0.0) for c in range(n_classes)],
         dtype=torch.float32,
     )
-    return lambda m, b: F.cross_entropy(m(b[0]), b[1], weight=weight)
+
+    def loss(m, b):
+        logits = m(b[0])
+        return F.cross_entropy(logits, b[1], weight=weight.to(logits.device))
+
+    return loss
 
 
 def _focal(y, n_classes, seed):
@@ -214,7 +219,12 @@ def _focal(y, n_classes, seed):
 def _logit_adjusted(y, n_classes, seed):
     counts = np.bincount(y, minlength=n_classes).astype(np.float32)
     log_prior = torch.log(torch.as_tensor(np.maximum(counts, 1) / counts.sum()))
-    return lambda m, b: balancing.logit_adjusted_loss(m(b[0]), b[1], log_prior, tau=1.0)
+
+    def loss(m, b):
+        logits = m(b[0])
+        return balancing.logit_adjusted_loss(logits, b[1], log_prior.to(logits.device), tau=1.0)
+
+    return loss
 
 
 def _soft_cross_entropy(y, n_classes, seed):
@@ -227,7 +237,7 @@ def _mixup(y, n_classes, seed):
     def loss(m, b):
         x, yb = b
         lam = gen.beta(0.4, 0.4, size=len(x)).astype(np.float32)
-        perm = torch.as_tensor(gen.permutation(len(x)))
+        perm = torch.as_tensor(gen.permutation(len(x)), device=x.device)
         onehot = F.one_hot(yb, n_classes).float()
         xm, ym = balancing.mixup(x, x[perm], onehot, onehot[perm], lam)
         return balancing.soft_cross_entropy(m(xm), ym)

@@ -43,7 +43,7 @@ from lib.datasets.speakers import (  # noqa: F401 (the front end lives with the 
     log_mel_normalised,
     mfcc_stats,
 )
-from lib.models import shipped
+from lib.models import shipped, training
 
 
 # --------------------------------------------------------------------------
@@ -188,7 +188,7 @@ def am_softmax_loss_fn(bf16: bool = False):
 
     def loss_fn(model, batch):
         x, y = batch
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        with training.autocast(model, bf16):
             cos = model.cosine(x)
         onehot = F.one_hot(y, cos.shape[1]).to(cos.dtype)
         return F.cross_entropy(model.scale * (cos.float() - model.margin * onehot), y)
@@ -297,13 +297,13 @@ class ClipBatches:
 def siamese_loss_fn(margin: float = 1.0, bf16: bool = False):
     """``loss_fn(model, batch)`` for :func:`lib.models.training.fit`: both sides in one forward pass.
 
-    ``bf16=True`` runs the forward pass under CPU bfloat16 autocast (weights, loss and optimiser
+    ``bf16=True`` runs the forward pass under bfloat16 autocast (weights, loss and optimiser
     stay float32); the chapter checks that this leaves the EER unchanged before using it.
     """
 
     def loss_fn(model, batch):
         x1, x2, same = batch
-        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        with training.autocast(model, bf16):
             e = model(torch.cat([x1, x2]))
         e = e.float()
         return contrastive_loss(e[: len(x1)], e[len(x1) :], same, margin)
@@ -326,7 +326,8 @@ def embed(model: nn.Module, X, batch_size: int = 256) -> np.ndarray:
     X = torch.as_tensor(np.asarray(X, dtype=np.float32))
     if len(X) == 0:
         return np.zeros((0, net.config["emb_dim"]), dtype=np.float32)
-    return torch.cat([net(X[s : s + batch_size]) for s in range(0, len(X), batch_size)]).numpy()
+    device = training.device_of(net)
+    return torch.cat([net(X[s : s + batch_size].to(device)).cpu() for s in range(0, len(X), batch_size)]).numpy()
 
 
 @torch.no_grad()
@@ -398,8 +399,6 @@ class PairValidation:
 def _fit(model, loader, loss_fn, val: PairValidation, lr: float, lr_step: int, max_epochs: int, patience: int) -> dict:
     import time
 
-    from lib.models import training
-
     opt = torch.optim.Adam(model.parameters(), lr=lr)
     sched = torch.optim.lr_scheduler.StepLR(opt, step_size=lr_step, gamma=0.5)
     t0 = time.perf_counter()
@@ -456,7 +455,6 @@ def train_siamese(
     ``history`` (one row per epoch), ``best_epoch``, ``epochs_run``, ``stopped_early`` and ``seconds``.
     """
     from lib.datasets import speakers
-    from lib.models import training
 
     training.set_seed(seed)
     model = Embedder(**embedder_kwargs)
@@ -493,8 +491,6 @@ def train_xvector(
 ) -> dict:
     """Train an :class:`AMSoftmaxClassifier` over the training speakers (one epoch = every training clip
     once), selecting the epoch on the validation speakers' trials (``val`` with ``criterion="ranking"``)."""
-    from lib.models import training
-
     training.set_seed(seed)
     labels = np.asarray(labels)
     model = AMSoftmaxClassifier(int(labels.max()) + 1, scale=scale, margin=margin, **xvector_kwargs)

@@ -247,7 +247,9 @@ def triple_header_logits(logits, target, cluster_class, beta: float = 0.0, beta_
     sample_class = cluster_class[target]  # (B,)
     same = cluster_class[None, :] == sample_class[:, None]  # (B, K)
     offset = torch.where(
-        same, torch.as_tensor(beta, dtype=logits.dtype), torch.as_tensor(beta_prime, dtype=logits.dtype)
+        same,
+        torch.as_tensor(beta, dtype=logits.dtype, device=logits.device),
+        torch.as_tensor(beta_prime, dtype=logits.dtype, device=logits.device),
     )
     own = F.one_hot(target, logits.shape[1]).bool()
     return logits + offset.masked_fill(own, 0.0)
@@ -265,7 +267,7 @@ def triple_header_loss(logits, target, cluster_class, beta: float = 0.0, beta_pr
     adjusted = triple_header_logits(logits, target, cluster_class, beta, beta_prime)
     if weights is None:
         weights = cluster_weights(cluster_class)
-    return F.cross_entropy(adjusted, target, weight=torch.as_tensor(weights, dtype=logits.dtype))
+    return F.cross_entropy(adjusted, target, weight=torch.as_tensor(weights, dtype=logits.dtype, device=logits.device))
 
 
 # --------------------------------------------------------------------------
@@ -288,7 +290,9 @@ def positive_weights(y: np.ndarray, n_events: int = 3) -> torch.Tensor:
 
 def weighted_bce(logits, targets, pos_weight):
     """Eq. (2): -mean_{i,l} [w_l t_il log y_il + (1 - t_il) log(1 - y_il)], y = sigmoid(logits)."""
-    return F.binary_cross_entropy_with_logits(logits, targets, pos_weight=pos_weight)
+    return F.binary_cross_entropy_with_logits(
+        logits, targets, pos_weight=torch.as_tensor(pos_weight, device=logits.device)
+    )
 
 
 # --------------------------------------------------------------------------
@@ -441,10 +445,10 @@ def nearest_own_cluster(emb: np.ndarray, y, clustering: Clustering) -> np.ndarra
 
 
 def _forward(model, xb, autocast: bool):
-    """The model's output in float32; with ``autocast`` the forward pass runs in bfloat16 on the CPU."""
+    """The model's output in float32; with ``autocast`` the forward pass runs in bfloat16 (on the model's device)."""
     if not autocast:
         return model(xb)
-    with torch.autocast("cpu", dtype=torch.bfloat16):
+    with training.autocast(model, True):
         return model(xb).float()
 
 
