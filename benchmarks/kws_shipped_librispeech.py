@@ -26,6 +26,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--json", default=None, help="also write the table here")
+    ap.add_argument("--models", default="kws_crnn", help="comma-separated shipped models (kws_crnn, kws_cnn)")
     args = ap.parse_args()
 
     import numpy as np
@@ -40,7 +41,7 @@ def main() -> None:
     print(f"{len(utterances)} keyword-free utterances of {utterances['speaker'].nunique()} held-out readers")
     chapter = json.load(open("book/results/book/01_keyword_spotting.json"))["metrics"]
     rows = []
-    for model in ("kws_crnn", "kws_cnn"):
+    for model in args.models.split(","):
         for threshold in ("stored", None):
             out = km.predict_files(utterances["abs_path"].tolist(), f"book/models/{model}", threshold=threshold)
             fired = out["label"].isin(kd.KEYWORDS).to_numpy(float)
