@@ -438,8 +438,13 @@ def test_the_audio_checker_reads_a_player_and_the_player_refuses_long_clips():
 # Every figure reaches the page through lib.page.show, which refuses one a reader cannot read in the column
 # (lib.page.check_figure; tests/test_figures.py).  Chapters whose figures still go straight to plt.show()
 # await their re-run; this list only shrinks.
-KNOWN_UNCHECKED_FIGURES = {"01_keyword_spotting", "03_triple_header_events", "04_voice_music_search",
-                           "05_pdds_emotion", "06_imbalance_head_to_head"}
+KNOWN_UNCHECKED_FIGURES = {
+    "01_keyword_spotting",
+    "03_triple_header_events",
+    "04_voice_music_search",
+    "05_pdds_emotion",
+    "06_imbalance_head_to_head",
+}
 
 
 @pytest.mark.parametrize("chapter", sorted((ROOT / "chapters").glob("[0-9][0-9]_*.py")), ids=lambda p: p.stem)
