@@ -71,8 +71,10 @@ SIZES = {
     # Caps sit above the epochs early stopping needed in a pilot (one fold, seed 0, every stage uncapped:
     # embedding round 1 stopped after 46-57 epochs, later rounds after 11-19; Baseline 54-89; Proposed2 11-18).
     # Three clustering rounds, not the paper's five: in the pilot the validation loss was lowest in round 2 or 3
-    # and no lower in rounds 4-5.  A run of this profile with one Table 2 seed took 34 min; three take about 60.
-    "book": dict(n_seeds=3, table2_seeds=3, n_folds=5, clips_per_class=None, crop_s=0.5, rounds=3,
+    # and no lower in rounds 4-5.  Table 2 runs on one seed (its interval comes from the five folds): with three
+    # it took 56 min on 2026-11-30 and over 90 min on 2026-12-07, when this machine ran 1.4-1.6x slower; one seed
+    # took 34 min on the faster machine.
+    "book": dict(n_seeds=3, table2_seeds=1, n_folds=5, clips_per_class=None, crop_s=0.5, rounds=3,
                  embed_caps=(80, 40, 40), embed_patience=3, head_cap=1000, detector_cap=100, baseline_cap=150,
                  patience=10, toy_n=1000, toy_epochs=(15, 15, 30),
                  scaling_sizes=(500, 1000, 2000, 4000, 8000, 16000), repeats=3, bw_other=300, n_boot=2000,

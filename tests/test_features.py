@@ -56,6 +56,16 @@ def test_loudest_window_finds_the_burst():
     assert len(w) == 16000 and w.sum() == 1000
 
 
+def test_loudest_window_matches_a_direct_convolution():
+    """The running-sum energy picks the window a direct convolution (the independent reference) picks."""
+    rng = np.random.default_rng(1)
+    for length, n, hop in [(48_000, 16_000, 160), (30_001, 8_000, 1), (70_000, 16_000, 512)]:
+        y = (rng.normal(size=length) * np.abs(np.sin(np.linspace(0, 9, length)))).astype(np.float32)
+        energy = np.convolve(y.astype(np.float64) ** 2, np.ones(n), mode="valid")[::hop]
+        start = int(np.argmax(energy)) * hop
+        np.testing.assert_array_equal(F.loudest_window(y, n, hop=hop), y[start : start + n])
+
+
 def test_standardizer_uses_training_statistics_only():
     rng = np.random.default_rng(0)
     X = rng.normal(5, 3, size=(100, 4, 20)).astype(np.float32)
