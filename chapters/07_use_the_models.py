@@ -65,9 +65,11 @@ from lib.page import md
 # Nothing is trained here: every profile scores the same handful of clips with the shipped models, and the
 # keyword spotter also the held-out LibriSpeech sentences (all of them in the book, a few per reader in smoke).
 SIZES = {
-    "smoke": {"unknown_clips": 2, "utterances": 2, "player_s": 3.0, "sentences_per_reader": 4},
-    "book": {"unknown_clips": 2, "utterances": 2, "player_s": 3.0, "sentences_per_reader": None},
-    "full": {"unknown_clips": 2, "utterances": 2, "player_s": 3.0, "sentences_per_reader": None},
+    "smoke": {"unknown_clips": 2, "utterances": 2, "player_s": 3.0, "sentences_per_reader": 4, "split_scheme": "mirror"},
+    "book": {"unknown_clips": 2, "utterances": 2, "player_s": 3.0, "sentences_per_reader": None, "split_scheme": "mirror"},
+    # chapter 01's `full` profile splits Speech Commands by its official lists
+    "full": {"unknown_clips": 2, "utterances": 2, "player_s": 3.0, "sentences_per_reader": None,
+             "split_scheme": "official"},
 }
 ch = chapter.start("07_use_the_models", profile, SIZES, seed=seed, output_dir=output_dir, data_dir=data_dir)
 run, size = ch.run, ch.size
@@ -128,7 +130,7 @@ scored = {}  # model -> clips scored
 # %% tags=["remove-cell"]
 # The clips: for each model, clips of the speakers or recordings its chapter's `book` run held out
 # for testing (each split recomputed exactly as the chapter computes it).
-kw_split = kws_data.build_split(seed=0)
+kw_split = kws_data.build_split(seed=0, scheme=size["split_scheme"])
 kw_test = kw_split[(kw_split["split"] == "test") & (kw_split["augment"] < 0)].sort_values("abs_path")
 kw_rows = [first_whole(kw_test[kw_test["label"] == w], 1.0) for w in ("yes", "off")]
 unknown = kw_test[kw_test["label"] == "_unknown_"]
