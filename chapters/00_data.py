@@ -360,6 +360,21 @@ md(f"Items are counted in each corpus's own unit ({units}).  "
 #
 # Each of these would make a number look better, or different, than the method deserves.  The
 # sections below show the evidence for each.
+#
+# The first guard runs in every chapter: a split in which any speaker (or source recording) sits on
+# two sides is refused before anything trains.
+#
+# :::{dropdown} `check_disjoint` and `speaker_disjoint_split` (`lib/manifests.py`)
+# ```{literalinclude} /lib/manifests.py
+# :pyobject: check_disjoint
+# :language: python
+# ```
+#
+# ```{literalinclude} /lib/manifests.py
+# :pyobject: speaker_disjoint_split
+# :language: python
+# ```
+# :::
 
 # %% tags=["remove-cell"]
 # Speech Commands: speaker overlaps between folders, short clips.
